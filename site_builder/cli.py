@@ -1,0 +1,144 @@
+"""Command line: verbs only. Each verb parses its options and calls one stage.
+
+Imports of heavy stages happen inside the verbs, so `site-builder parse` does not pay
+for Jinja or feedgen (startup time counts for the preview server and the benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from site_builder.errors import ConfigError, SiteBuilderError
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from site_builder.config import load_config
+    from site_builder.dumps import read_dump
+
+    captured = {}
+    if Path(args.config).exists():
+        try:
+            captured = {d.file: d.captured for d in load_config(Path(args.config)).dumps}
+        except ConfigError as exc:
+            print(f"warning: capture dates unavailable, {exc}", file=sys.stderr)
+    out: list[dict[str, object]] = []
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            result = read_dump(path, captured.get(path.name))
+        except SiteBuilderError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        for warning in result.warnings:
+            print(warning, file=sys.stderr)
+        for entry in result.entries:
+            out.append({
+                "title": entry.title,
+                "abstract": entry.abstract,
+                "authors": entry.authors,
+                "submitter": entry.submitter,
+                "published": entry.published.isoformat() if entry.published else None,
+                "comments": entry.comments,
+                "source": {"file": entry.source.file, "line": entry.source.line},
+            })
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for item in out:
+            src = item["source"]
+            assert isinstance(src, dict)
+            print(f"{src['file']}:{src['line']}: {item['title']}")
+    return status
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from site_builder.config import load_config
+    from site_builder.ingest import ingest
+
+    report = ingest(load_config(Path(args.config)), dry_run=args.dry_run)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    for line in report.lines():
+        print(line)
+    return 1 if report.errors else 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from site_builder.build import build_site
+
+    result = build_site(Path(args.config), Path(args.out), base_url=args.base_url,
+                        clean=args.clean)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(result.summary())
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from site_builder.serve import serve
+
+    return serve(Path(args.config), Path(args.out), host=args.host, port=args.port,
+                 open_browser=args.open)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from site_builder.check import check_site
+
+    return check_site(Path(args.dir), base_url=args.base_url, config_path=Path(args.config))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="site-builder", description=__doc__.splitlines()[0]
+                                     if __doc__ else None)
+    parser.add_argument("--config", default="config.yaml", help="path of config.yaml")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    p = verbs.add_parser("parse", help="show what the parser reads from dump files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print a JSON list of entries")
+    p.set_defaults(func=_cmd_parse)
+
+    p = verbs.add_parser("ingest", help="dumps -> content/papers/*.md (curator edits kept)")
+    p.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = verbs.add_parser("build", help="content -> static site")
+    p.add_argument("--out", default="_site", help="output folder (default _site)")
+    p.add_argument("--base-url", default=None, help="override site.base_url")
+    p.add_argument("--clean", action="store_true", help="ignore the incremental cache")
+    p.set_defaults(func=_cmd_build)
+
+    p = verbs.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on change")
+    p.add_argument("--out", default="_site", help="output folder (default _site)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--open", action="store_true", help="open a browser")
+    p.set_defaults(func=_cmd_serve)
+
+    p = verbs.add_parser("check", help="verify a built site (feeds, links, HTML, sitemap)")
+    p.add_argument("dir", nargs="?", default="_site")
+    p.add_argument("--base-url", default=None, help="base URL the site was built for")
+    p.set_defaults(func=_cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # --config given after the verb is accepted too (argparse keeps the top-level default).
+    try:
+        status: int = args.func(args)
+    except SiteBuilderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status

@@ -1,0 +1,340 @@
+"""Load and validate config.yaml into a typed, frozen Config.
+
+In: the path of config.yaml. Out: Config, or ConfigError listing *every* problem with
+its dotted key (``themes[3].rules[0].pattern: ...``). Unknown keys are rejected, so a
+typo never silently does nothing; theme rules are compiled here, so a bad regular
+expression names its theme before any page is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from site_builder.errors import ConfigError, Diagnostic
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RULE_FIELDS = ("title", "abstract", "text")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str
+    description: str
+    base_url: str
+    language: str
+    author: str
+    per_page: int
+    feed_items: int
+    home_items: int
+
+
+@dataclass(frozen=True)
+class DumpSpec:
+    file: str
+    captured: dt.date | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A weighted pattern over one field of a paper (title, abstract, or both: text)."""
+
+    pattern: re.Pattern[str]
+    field: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Theme:
+    slug: str
+    title: str
+    description: str
+    rules: tuple[Rule, ...]
+    exclude: tuple[Rule, ...]
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Tag:
+    slug: str
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    root: Path
+    site: SiteSettings
+    dumps: tuple[DumpSpec, ...]
+    themes: tuple[Theme, ...]
+    tags: tuple[Tag, ...]
+    max_themes: int
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def dumps_dir(self) -> Path:
+        return self.root / "content" / "dumps"
+
+    @property
+    def papers_dir(self) -> Path:
+        return self.root / "content" / "papers"
+
+    def theme(self, slug: str) -> Theme:
+        return next(t for t in self.themes if t.slug == slug)
+
+
+class _Checker:
+    """Collects problems while walking the YAML tree, so all of them are reported."""
+
+    def __init__(self, file: str, lines: dict[str, int]) -> None:
+        self.file = file
+        self.lines = lines
+        self.problems: list[Diagnostic] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(Diagnostic(self.file, self.lines.get(key), f"{key}: {message}"))
+
+    def mapping(self, value: Any, key: str, allowed: dict[str, bool]) -> dict[str, Any]:
+        """Check a mapping: known keys only, required ones present (allowed[k] = required)."""
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a mapping, got {type(value).__name__}")
+            return {}
+        for name in value:
+            if name not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.fail(_join(key, str(name)), f"unknown key (known keys: {known})")
+        for name, required in allowed.items():
+            if required and name not in value:
+                self.fail(_join(key, name), "is required")
+        return value
+
+    def string(self, value: Any, key: str, default: str | None = None) -> str:
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            self.fail(key, "expected a non-empty string")
+            return default or ""
+        return value
+
+    def number(self, value: Any, key: str, default: float, minimum: float) -> float:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            self.fail(key, f"expected a number >= {minimum:g}")
+            return default
+        return float(value)
+
+    def integer(self, value: Any, key: str, default: int, minimum: int) -> int:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(key, f"expected an integer >= {minimum}")
+            return default
+        return value
+
+    def regex(self, value: Any, key: str, owner: str) -> re.Pattern[str] | None:
+        if not isinstance(value, str) or not value:
+            self.fail(key, f"{owner}: expected a regular expression string")
+            return None
+        try:
+            return re.compile(value, re.IGNORECASE)
+        except re.error as exc:
+            self.fail(key, f"{owner}: pattern {value!r} does not compile: {exc}")
+            return None
+
+    def listing(self, value: Any, key: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list, got {type(value).__name__}")
+            return []
+        return value
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Map dotted keys to the 1-based line where they appear, for error messages."""
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, key: str) -> None:
+        lines.setdefault(key, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k_node, v_node in node.value:
+                child = _join(key, str(k_node.value))
+                lines.setdefault(child, k_node.start_mark.line + 1)
+                walk(v_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, f"{key}[{index}]")
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
+def _rule(check: _Checker, raw: Any, key: str, owner: str) -> Rule | None:
+    if isinstance(raw, str):
+        raw = {"pattern": raw}
+    item = check.mapping(raw, key, {"pattern": True, "field": False, "weight": False})
+    if not item:
+        return None
+    pattern = check.regex(item.get("pattern"), _join(key, "pattern"), owner)
+    field = item.get("field", "text")
+    if field not in RULE_FIELDS:
+        check.fail(_join(key, "field"), f"{owner}: expected one of {', '.join(RULE_FIELDS)}")
+    weight = check.number(item.get("weight"), _join(key, "weight"), 1.0, 0.0)
+    if pattern is None or field not in RULE_FIELDS:
+        return None
+    return Rule(pattern, str(field), weight)
+
+
+def _themes(check: _Checker, raw: Any) -> tuple[Theme, ...]:
+    themes: list[Theme] = []
+    seen: set[str] = set()
+    allowed = {"slug": True, "title": True, "description": True, "rules": True,
+               "exclude": False, "threshold": False}
+    for index, entry in enumerate(check.listing(raw, "themes")):
+        key = f"themes[{index}]"
+        item = check.mapping(entry, key, allowed)
+        if not item:
+            continue
+        slug = check.string(item.get("slug"), _join(key, "slug"))
+        owner = f"theme {slug!r}"
+        if slug and not SLUG_RE.match(slug):
+            check.fail(_join(key, "slug"), f"{slug!r} is not a lowercase-hyphenated slug")
+        if slug in seen:
+            check.fail(_join(key, "slug"), f"duplicate theme {slug!r}")
+        seen.add(slug)
+        rules = [_rule(check, r, f"{key}.rules[{i}]", owner)
+                 for i, r in enumerate(check.listing(item.get("rules"), _join(key, "rules")))]
+        exclude = [_rule(check, r, f"{key}.exclude[{i}]", owner)
+                   for i, r in enumerate(check.listing(item.get("exclude"), _join(key, "exclude")))]
+        themes.append(Theme(
+            slug=slug,
+            title=check.string(item.get("title"), _join(key, "title")),
+            description=check.string(item.get("description"), _join(key, "description")),
+            rules=tuple(r for r in rules if r is not None),
+            exclude=tuple(r for r in exclude if r is not None),
+            threshold=check.number(item.get("threshold"), _join(key, "threshold"), 1.0, 0.0),
+        ))
+    return tuple(themes)
+
+
+def _tags(check: _Checker, raw: Any) -> tuple[Tag, ...]:
+    tags: list[Tag] = []
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        check.fail("tags", "expected a mapping of tag name -> list of phrases")
+        return ()
+    for name, phrases in raw.items():
+        key = _join("tags", str(name))
+        slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+        if not slug:
+            check.fail(key, "tag name needs at least one ASCII letter or digit")
+            continue
+        patterns = []
+        for index, phrase in enumerate(check.listing(phrases, key)):
+            # Phrases are regular expressions matched as whole words, case-insensitively.
+            compiled = check.regex(
+                rf"(?<![\w-])(?:{phrase})(?![\w-])" if isinstance(phrase, str) else phrase,
+                f"{key}[{index}]", f"tag {name!r}")
+            if compiled is not None:
+                patterns.append(compiled)
+        tags.append(Tag(slug=slug, name=str(name), patterns=tuple(patterns)))
+    return tuple(tags)
+
+
+def _dumps(check: _Checker, raw: Any) -> tuple[DumpSpec, ...]:
+    specs: list[DumpSpec] = []
+    for index, entry in enumerate(check.listing(raw, "dumps")):
+        key = f"dumps[{index}]"
+        if isinstance(entry, str):
+            entry = {"file": entry}
+        item = check.mapping(entry, key, {"file": True, "captured": False})
+        if not item:
+            continue
+        file = check.string(item.get("file"), _join(key, "file"))
+        captured = item.get("captured")
+        if captured is not None and not isinstance(captured, dt.date):
+            check.fail(_join(key, "captured"), f"{captured!r} is not a date (YYYY-MM-DD)")
+            captured = None
+        if "/" in file or "\\" in file or file.startswith("."):
+            check.fail(_join(key, "file"), "a file name inside content/dumps/, not a path")
+        specs.append(DumpSpec(file, captured))
+    return tuple(specs)
+
+
+def _site(check: _Checker, raw: Any) -> SiteSettings:
+    allowed = {"title": True, "description": True, "base_url": True, "language": False,
+               "author": False, "per_page": False, "feed_items": False, "home_items": False}
+    item = check.mapping(raw, "site", allowed)
+    base_url = check.string(item.get("base_url"), "site.base_url")
+    if base_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
+        check.fail("site.base_url", f"{base_url!r} is not an absolute http(s) URL")
+    return SiteSettings(
+        title=check.string(item.get("title"), "site.title"),
+        description=check.string(item.get("description"), "site.description"),
+        base_url=normalize_base_url(base_url),
+        language=check.string(item.get("language"), "site.language", "en"),
+        author=check.string(item.get("author"), "site.author", "The digest's curators"),
+        per_page=check.integer(item.get("per_page"), "site.per_page", 25, 1),
+        feed_items=check.integer(item.get("feed_items"), "site.feed_items", 50, 1),
+        home_items=check.integer(item.get("home_items"), "site.home_items", 20, 1),
+    )
+
+
+def normalize_base_url(url: str) -> str:
+    """Base URLs always end with one slash, so joining a relative path is plain concatenation."""
+    return url.rstrip("/") + "/" if url else url
+
+
+def load_config(path: Path, base_url: str | None = None) -> Config:
+    """Read config.yaml; ``base_url`` (from --base-url) overrides site.base_url."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, [Diagnostic(name, None, f"cannot read: {exc}")]) from exc
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(name, [Diagnostic(name, line, f"not valid YAML: {exc}")]) from exc
+    check = _Checker(name, _key_lines(text))
+    top = check.mapping(data, "", {"site": True, "dumps": True, "themes": True, "tags": False,
+                                   "max_themes": False})
+    site = _site(check, top.get("site"))
+    if base_url is not None:
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
+            check.fail("--base-url", f"{base_url!r} is not an absolute http(s) URL")
+        site = SiteSettings(**{**site.__dict__, "base_url": normalize_base_url(base_url)})
+    config = Config(
+        path=path,
+        root=path.resolve().parent,
+        site=site,
+        dumps=_dumps(check, top.get("dumps")),
+        themes=_themes(check, top.get("themes")),
+        tags=_tags(check, top.get("tags")),
+        max_themes=check.integer(top.get("max_themes"), "max_themes", 4, 0),
+    )
+    if check.problems:
+        raise ConfigError(name, check.problems)
+    return config

@@ -1,0 +1,194 @@
+"""Paper entries on disk: YAML front matter plus a Markdown body, in and out.
+
+In: the text of content/papers/<slug>.md (or a Paper). Out: a Paper (or the text).
+``dump_paper`` is deterministic and quotes every value through PyYAML, so titles such
+as ``null``, ``2024``, ``- x`` or ``<script>`` round-trip exactly. ``load_paper``
+names the file, line and field of anything malformed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from site_builder.errors import ContentError, Diagnostic
+from site_builder.models import Paper, SourceRef
+
+FIELD_ORDER = ("id", "title", "published", "authors", "submitter", "comments", "sources",
+               "themes", "tags", "note", "featured", "hidden")
+FENCE = "---"
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def dump_paper(paper: Paper) -> str:
+    """The file text for a paper: front matter in FIELD_ORDER, then the abstract."""
+    data: dict[str, Any] = {
+        "id": paper.id,
+        "title": paper.title,
+        "published": paper.published,
+        "authors": paper.authors,
+        "submitter": paper.submitter,
+        "comments": paper.comments,
+        "sources": [{"file": s.file, "line": s.line} for s in paper.sources],
+        "themes": list(paper.themes),
+        "tags": list(paper.tags),
+        "note": paper.note,
+        "featured": paper.featured,
+        "hidden": paper.hidden,
+    }
+    front = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
+                      width=1_000_000, default_flow_style=False)
+    body = paper.abstract.strip()
+    return f"{FENCE}\n{front}{FENCE}\n" + (f"\n{body}\n" if body else "")
+
+
+def split_front_matter(text: str, file: str) -> tuple[str, str, int]:
+    """Return (front matter, body, line number of the body's first line)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FENCE:
+        raise ContentError(file, 1, "front matter must start with a '---' line")
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FENCE:
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise ContentError(file, 1, "front matter is not closed by a '---' line")
+
+
+def _field_lines(front: str) -> dict[str, int]:
+    """1-based line (within the file) of each top-level key, for error messages."""
+    try:
+        root = yaml.compose(front, Loader=_LOADER)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 2 for k, _ in root.value}
+
+
+class _Fields:
+    """Typed access to the front-matter mapping; each error names file, line and field."""
+
+    def __init__(self, data: dict[str, Any], file: str, lines: dict[str, int]) -> None:
+        self.data, self.file, self.lines = data, file, lines
+
+    def error(self, field: str, message: str) -> ContentError:
+        return ContentError(self.file, self.lines.get(field, 1), f"field '{field}': {message}")
+
+    def text(self, field: str, required: bool = False) -> str | None:
+        value = self.data.get(field)
+        if value is None:
+            if required:
+                raise self.error(field, "is required")
+            return None
+        if not isinstance(value, str):
+            raise self.error(field, f"expected text, got {value!r} (quote it)")
+        return value
+
+    def integer(self, field: str) -> int | None:
+        value = self.data.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.error(field, f"expected a whole number >= 0, got {value!r}")
+        return value
+
+    def flag(self, field: str) -> bool:
+        value = self.data.get(field, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.error(field, f"expected true or false, got {value!r}")
+        return value
+
+    def date(self, field: str) -> dt.date | None:
+        value = self.data.get(field)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        raise self.error(field, f"expected a date YYYY-MM-DD, got {value!r}")
+
+    def words(self, field: str) -> tuple[str, ...]:
+        value = self.data.get(field)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.error(field, f"expected a list of names, got {value!r}")
+        return tuple(dict.fromkeys(v.strip() for v in value))
+
+    def sources(self) -> tuple[SourceRef, ...]:
+        value = self.data.get("sources") or []
+        refs = []
+        if not isinstance(value, list):
+            raise self.error("sources", "expected a list of {file, line}")
+        for item in value:
+            if (not isinstance(item, dict) or not isinstance(item.get("file"), str)
+                    or isinstance(item.get("line"), bool) or not isinstance(item.get("line"), int)):
+                raise self.error("sources", f"expected {{file: NAME, line: N}}, got {item!r}")
+            refs.append(SourceRef(item["file"], item["line"]))
+        return tuple(refs)
+
+
+def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) -> Paper:
+    """Parse one entry file. Unknown keys are warnings (appended to ``warnings``)."""
+    file = str(path)
+    front, body, _ = split_front_matter(text, file)
+    try:
+        data = yaml.load(front, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContentError(file, line, f"front matter is not valid YAML: {problem}") from exc
+    if not isinstance(data, dict):
+        raise ContentError(file, 2, "front matter must be a mapping of field: value")
+    lines = _field_lines(front)
+    fields = _Fields(data, file, lines)
+    for key in data:
+        if key not in FIELD_ORDER and warnings is not None:
+            warnings.append(Diagnostic(file, lines.get(str(key)), f"unknown field '{key}' ignored"))
+    paper_id = fields.text("id", required=True) or ""
+    title = fields.text("title", required=True) or ""
+    if not title.strip():
+        raise fields.error("title", "must not be empty")
+    return Paper(
+        id=paper_id,
+        slug=path.stem,
+        title=title,
+        abstract=body.strip(),
+        published=fields.date("published"),
+        authors=fields.integer("authors"),
+        submitter=fields.text("submitter"),
+        comments=fields.integer("comments"),
+        sources=fields.sources(),
+        themes=fields.words("themes"),
+        tags=fields.words("tags"),
+        note=fields.text("note") or "",
+        featured=fields.flag("featured"),
+        hidden=fields.flag("hidden"),
+    )
+
+
+def read_paper(path: Path, warnings: list[Diagnostic] | None = None) -> Paper:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(str(path), None, f"not UTF-8: {exc.reason} at byte {exc.start}") from exc
+    return load_paper(text, path, warnings)
+
+
+def load_papers(papers_dir: Path, warnings: list[Diagnostic]) -> list[Paper]:
+    """Every content/papers/*.md, sorted by file name (so every later stage is deterministic)."""
+    if not papers_dir.is_dir():
+        return []
+    return [read_paper(p, warnings) for p in sorted(papers_dir.glob("*.md"))]

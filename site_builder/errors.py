@@ -1,0 +1,63 @@
+"""Error and warning types. Every problem names its source file and, where known, its line.
+
+In: a file name, an optional 1-based line and a message.
+Out: exceptions (SiteBuilderError and subclasses) and Diagnostic warnings that print
+as ``FILE:LINE: message``, the format editors and CI logs understand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A warning (or one of several errors) tied to a place in a source file."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class SiteBuilderError(Exception):
+    """Base of every error the tool reports to the user (exit status 1, no traceback)."""
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.diagnostic = Diagnostic(file, line, message)
+        super().__init__(str(self.diagnostic))
+
+    @property
+    def file(self) -> str:
+        return self.diagnostic.file
+
+    @property
+    def line(self) -> int | None:
+        return self.diagnostic.line
+
+
+class DumpError(SiteBuilderError):
+    """A dump cannot be read at all (not UTF-8, binary, missing)."""
+
+
+class ContentError(SiteBuilderError):
+    """A content file (paper entry, page) is malformed."""
+
+
+class ConfigError(SiteBuilderError):
+    """config.yaml is invalid. Carries every problem found, not only the first."""
+
+    def __init__(self, file: str, problems: list[Diagnostic]) -> None:
+        self.problems = problems
+        super().__init__(file, None, f"{len(problems)} problem(s)")
+        self.args = ("\n".join(str(p) for p in problems),)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class BuildError(SiteBuilderError):
+    """Rendering or writing the site failed (template error, duplicate output path)."""

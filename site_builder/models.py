@@ -1,0 +1,67 @@
+"""Stage-typed, immutable data passed between the pipeline stages.
+
+RawEntry   what the dump parser read out of one dump entry (duplicates included).
+ParseResult the entries and warnings of one dump.
+Paper      one curated entry of content/papers/ (the source of truth for the site).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from site_builder.errors import Diagnostic
+
+
+@dataclass(frozen=True, order=True)
+class SourceRef:
+    """Where an entry was read: the dump's file name and the 1-based line of its title."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One entry as the dump shows it. ``abstract`` is "" when the dump has none."""
+
+    title: str
+    abstract: str
+    authors: int | None
+    submitter: str | None
+    published: dt.date | None
+    comments: int | None
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Everything read from one dump: entries in dump order and warnings in line order."""
+
+    file: str
+    entries: tuple[RawEntry, ...]
+    warnings: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One entry of content/papers/<slug>.md.
+
+    ``themes`` and ``tags`` are the curator's (front matter); the themes and tags a
+    paper shows on the site are computed from these plus the config rules in classify.
+    """
+
+    id: str
+    slug: str
+    title: str
+    abstract: str
+    published: dt.date | None
+    authors: int | None
+    submitter: str | None
+    comments: int | None
+    sources: tuple[SourceRef, ...]
+    tags: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    note: str = ""
+    featured: bool = False
+    hidden: bool = False
