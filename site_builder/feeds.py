@@ -1,0 +1,129 @@
+"""RSS 2.0 and Atom 1.0 feeds (feedgen) for the site, every theme and every tag; OPML.
+
+In: a Site, its Urls and the Views (for the rendered abstract). Out: OutputFiles.
+
+Trust rules: an entry's id is ``urn:uuid:<paper id>``, the id recorded at ingest, so
+it survives a new base_url, a rebuild and a curator's title edit. Dates are UTC
+midnight of the paper's date; a paper with no date at all gets FALLBACK_DATE (never
+the build time); a feed's updated/lastBuildDate is its newest entry's date, so an
+unchanged digest gives byte-identical feeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from xml.sax.saxutils import quoteattr
+
+from feedgen.feed import FeedGenerator
+
+from site_builder import urls as U
+from site_builder.markdown import render_markdown, strip_bidi
+from site_builder.render import OutputFile
+from site_builder.site import Entry, Site
+
+# Documented fallback for a paper with no published date and no dated dump.
+FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+FEED_NAMESPACE = uuid.UUID("0f1d6a44-2f8e-4c1b-8f0e-9b1f3c6c2a55")
+
+
+def entry_datetime(entry: Entry) -> dt.datetime:
+    if entry.date is None:
+        return FALLBACK_DATE
+    return dt.datetime(entry.date.year, entry.date.month, entry.date.day, tzinfo=dt.timezone.utc)
+
+
+def feed_id(section: str) -> str:
+    """Stable feed id, independent of where the site is hosted."""
+    return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, section or 'site')}"
+
+
+class FeedWriter:
+    def __init__(self, site: Site, links: U.Urls) -> None:
+        self.site, self.links = site, links
+        self.theme_titles = {t.slug: t.title for t in site.config.themes}
+        self.tag_names = {info.slug: info.name for info, _ in site.by_tag}
+        self._html: dict[str, str] = {}
+
+    def abstract_html(self, entry: Entry) -> str:
+        if entry.slug not in self._html:
+            self._html[entry.slug] = render_markdown(entry.paper.abstract or entry.paper.title)
+        return self._html[entry.slug]
+
+    def feed(self, section: str, title: str, subtitle: str,
+             entries: tuple[Entry, ...]) -> list[OutputFile]:
+        cfg = self.site.config.site
+        chosen = entries[:cfg.feed_items]  # entries are newest first, ties by slug
+        rss_path, atom_path = U.feed_paths(section)
+        fg = FeedGenerator()
+        fg.id(feed_id(section))
+        fg.title(strip_bidi(title))
+        fg.subtitle(" ".join(subtitle.split()) or title)
+        fg.link(href=self.links.abs_url(section), rel="alternate")
+        fg.language(cfg.language)
+        fg.author({"name": cfg.author})
+        fg.generator("site-builder")
+        fg.docs("https://www.rssboard.org/rss-specification")
+        newest = max((entry_datetime(e) for e in chosen), default=FALLBACK_DATE)
+        fg.updated(newest)
+        fg.lastBuildDate(newest)
+        for entry in chosen:
+            self.add_entry(fg, entry)
+        # Self links differ per format, so they are set just before each serialisation.
+        fg.link(href=self.links.abs_url(atom_path), rel="self")
+        atom = fg.atom_str(pretty=True)
+        fg.link(href=self.links.abs_url(rss_path), rel="self", replace=True)
+        rss = fg.rss_str(pretty=True)
+        return [OutputFile(rss_path, rss), OutputFile(atom_path, atom)]
+
+    def add_entry(self, fg: FeedGenerator, entry: Entry) -> None:
+        paper = entry.paper
+        when = entry_datetime(entry)
+        fe = fg.add_entry(order="append")
+        fe.id(f"urn:uuid:{paper.id}")
+        fe.guid(f"urn:uuid:{paper.id}", permalink=False)
+        fe.title(strip_bidi(paper.title))
+        fe.link(href=self.links.abs_url(U.paper_path(entry.slug)), rel="alternate")
+        fe.content(self.abstract_html(entry), type="html")
+        fe.summary(strip_bidi(entry.summary) or strip_bidi(paper.title))
+        fe.published(when)
+        fe.updated(when)
+        for slug in entry.themes:
+            fe.category(term=slug, label=self.theme_titles.get(slug, slug),
+                        scheme=self.links.abs_url("themes/"))
+        for slug in entry.tags:
+            fe.category(term=slug, label=self.tag_names.get(slug, slug),
+                        scheme=self.links.abs_url("tags/"))
+
+    def all(self) -> Iterator[OutputFile]:
+        cfg = self.site.config.site
+        yield from self.feed("", cfg.title, cfg.description, self.site.entries)
+        for theme, entries in self.site.by_theme:
+            yield from self.feed(U.theme_path(theme.slug), f"{theme.title} · {cfg.title}",
+                                 theme.description, entries)
+        for info, entries in self.site.by_tag:
+            yield from self.feed(U.tag_path(info.slug), f"Tag {info.name} · {cfg.title}",
+                                 f"Papers tagged {info.name} in {cfg.title}.", entries)
+        yield self.opml()
+
+    def opml(self) -> OutputFile:
+        """OPML listing every theme feed (and the site feed) to subscribe at once."""
+        cfg = self.site.config.site
+        outlines = [(cfg.title, "", "")]
+        outlines += [(f"{t.title} · {cfg.title}", U.theme_path(t.slug), t.slug)
+                     for t, _ in self.site.by_theme]
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
+                 f"  <head><title>{_xml_text(cfg.title)} feeds</title></head>", "  <body>"]
+        for title, section, _ in outlines:
+            rss, _atom = U.feed_paths(section)
+            lines.append(
+                f"    <outline type=\"rss\" text={quoteattr(title)} title={quoteattr(title)} "
+                f"xmlUrl={quoteattr(self.links.abs_url(rss))} "
+                f"htmlUrl={quoteattr(self.links.abs_url(section))}/>")
+        lines += ["  </body>", "</opml>", ""]
+        return OutputFile("feeds.opml", "\n".join(lines).encode("utf-8"))
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

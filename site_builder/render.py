@@ -1,0 +1,240 @@
+"""Render the Site's HTML pages with Jinja2.
+
+In: a Site, its Urls and the templates folder. Out: OutputFile(path, bytes) for every
+HTML page (home, themes, tags, archive, papers, content pages, feeds list, 404).
+One Environment with StrictUndefined and autoescape, so a template typo fails the
+build and untrusted text is always escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from site_builder import urls as U
+from site_builder.charts import timeline_svg
+from site_builder.content import split_front_matter
+from site_builder.errors import BuildError, ContentError
+from site_builder.markdown import render_markdown
+from site_builder.site import Entry, Site
+from site_builder.views import View, Views
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: str  # site-relative, POSIX
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ContentPage:
+    """A Markdown page of content/pages/ (about.md -> /about/)."""
+
+    name: str
+    title: str
+    description: str
+    html: str
+
+
+def make_environment(templates: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def load_pages(pages_dir: Path) -> list[ContentPage]:
+    pages = []
+    for path in sorted(pages_dir.glob("*.md")) if pages_dir.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        front, body, _ = split_front_matter(text, str(path))
+        data = yaml.safe_load(front) or {}
+        if not isinstance(data, dict) or not isinstance(data.get("title"), str):
+            raise ContentError(str(path), 2, "field 'title': a page needs a title")
+        pages.append(ContentPage(path.stem, data["title"], str(data.get("description", "")),
+                                 render_markdown(body)))
+    return pages
+
+
+class Renderer:
+    def __init__(self, site: Site, links: U.Urls, env: jinja2.Environment,
+                 related: Callable[[Entry], list[Entry]]) -> None:
+        self.site, self.links, self.env, self.related = site, links, env, related
+        self.views = Views(site, links)
+        settings = site.config.site
+        rss, atom = U.feed_paths("")
+        self.site_feed = {"title": settings.title, "rss": links.url(rss), "atom": links.url(atom)}
+        env.globals.update({
+            "url": links.url,
+            "abs_url": links.abs_url,
+            "site": {"title": settings.title, "description": settings.description,
+                     "base_url": settings.base_url, "language": settings.language,
+                     "author": settings.author},
+            "nav": {name: links.url(path) for name, path in (
+                ("home", ""), ("themes", "themes/"), ("tags", "tags/"), ("archive", "archive/"),
+                ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"))},
+            "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"]},
+        })
+
+    def page_meta(self, path: str, title: str, description: str, section: str,
+                  feed: View | None = None, og_type: str = "website") -> View:
+        feeds = [self.site_feed] + ([feed] if feed else [])
+        return {"title": title, "description": " ".join(description.split())[:300],
+                "canonical": self.links.abs_url(path), "og_type": og_type, "feeds": feeds,
+                "section": section, "is_home": path == ""}
+
+    def render(self, template: str, path: str, **context: Any) -> OutputFile:
+        try:
+            html = self.env.get_template(template).render(**context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise BuildError(exc.filename or template, exc.lineno, exc.message or str(exc)) from exc
+        except jinja2.TemplateError as exc:
+            raise BuildError(f"templates/{template}", _template_line(exc, template),
+                             f"{type(exc).__name__}: {exc}") from exc
+        return OutputFile(U.output_path(path), html.encode("utf-8"))
+
+    def paginate(self, entries: tuple[Entry, ...], path_of: Callable[[int], str]
+                 ) -> Iterator[tuple[str, list[View], View]]:
+        per = self.site.config.site.per_page
+        pages = max(1, math.ceil(len(entries) / per))
+        for number in range(1, pages + 1):
+            chunk = entries[(number - 1) * per:number * per]
+            pagination = {
+                "page": number, "pages": pages,
+                "prev_url": self.links.url(path_of(number - 1)) if number > 1 else None,
+                "next_url": self.links.url(path_of(number + 1)) if number < pages else None,
+                "pages_list": [{"number": n, "url": self.links.url(path_of(n)),
+                                "current": n == number} for n in range(1, pages + 1)],
+            }
+            yield path_of(number), [self.views.card(e) for e in chunk], pagination
+
+    # -- pages ---------------------------------------------------------------
+
+    def home(self) -> OutputFile:
+        cfg = self.site.config.site
+        themes = [self.views.theme(t, len(es)) for t, es in self.site.by_theme]
+        featured = [self.views.card(e) for e in self.site.entries if e.paper.featured]
+        latest = [self.views.card(e) for e in self.site.entries[:cfg.home_items]]
+        return self.render("index.html", "", page=self.page_meta("", cfg.title, cfg.description,
+                                                                 "home"),
+                           themes=themes, latest=latest, featured=featured,
+                           total=len(self.site.entries), archive_url=self.links.url("archive/"))
+
+    def themes(self) -> Iterator[OutputFile]:
+        views = [self.views.theme(t, len(es)) for t, es in self.site.by_theme]
+        yield self.render("themes.html", "themes/", themes=views, page=self.page_meta(
+            "themes/", "Themes", "Every theme of the digest with its paper count.", "themes"))
+        for theme, entries in self.site.by_theme:
+            view = self.views.theme(theme, len(entries))
+            years: dict[str, int] = {}
+            for entry in sorted(entries, key=lambda e: e.year_label):
+                years[entry.year_label] = years.get(entry.year_label, 0) + 1
+            svg = Markup(timeline_svg(sorted(years.items()), theme.title))
+            feed = {"title": f"{theme.title} · {self.site.config.site.title}",
+                    "rss": view["rss"], "atom": view["atom"]}
+            for path, cards, pagination in self.paginate(
+                    entries, lambda n, s=theme.slug: U.theme_path(s, n)):
+                title = theme.title + (f" (page {pagination['page']})"
+                                       if pagination["page"] > 1 else "")
+                yield self.render("theme.html", path, theme=view, papers=cards,
+                                  pagination=pagination, timeline_svg=svg,
+                                  page=self.page_meta(path, title, theme.description, "themes",
+                                                      feed))
+
+    def tags(self) -> Iterator[OutputFile]:
+        views = sorted((self.views.tag(info, len(es)) for info, es in self.site.by_tag),
+                       key=lambda v: (v["name"].casefold(), v["slug"]))
+        yield self.render("tags.html", "tags/", tags=views,
+                          max_count=max((v["count"] for v in views), default=0),
+                          page=self.page_meta("tags/", "Tags", "Every tag with its paper count.",
+                                              "tags"))
+        for info, entries in self.site.by_tag:
+            view = self.views.tag(info, len(entries))
+            feed = {"title": f"Tag {info.name} · {self.site.config.site.title}",
+                    "rss": view["rss"], "atom": view["atom"]}
+            for path, cards, pagination in self.paginate(
+                    entries, lambda n, s=info.slug: U.tag_path(s, n)):
+                title = f"Tag: {info.name}" + (f" (page {pagination['page']})"
+                                               if pagination["page"] > 1 else "")
+                yield self.render("tag.html", path, tag=view, papers=cards,
+                                  pagination=pagination,
+                                  page=self.page_meta(path, title,
+                                                      f"Papers tagged {info.name}.", "tags", feed))
+
+    def archive(self) -> Iterator[OutputFile]:
+        years = [{"label": label, "count": len(es), "url": self.links.url(U.year_path(label))}
+                 for label, es in self.site.by_year]
+        yield self.render("archive.html", "archive/", years=years, total=len(self.site.entries),
+                          page=self.page_meta("archive/", "Archive",
+                                              "Every paper of the digest, by year.", "archive"))
+        for year, (label, entries) in zip(years, self.site.by_year, strict=True):
+            for path, cards, pagination in self.paginate(
+                    entries, lambda n, lb=label: U.year_path(lb, n)):
+                title = f"Papers of {label}" if label.isdigit() else "Undated papers"
+                yield self.render("archive_year.html", path, year=year, papers=cards,
+                                  pagination=pagination,
+                                  page=self.page_meta(path, title, title + ".", "archive"))
+
+    def papers(self) -> Iterator[OutputFile]:
+        for entry in self.site.entries:
+            yield self.paper(entry)
+
+    def paper(self, entry: Entry) -> OutputFile:
+        path = U.paper_path(entry.slug)
+        view = self.views.paper(entry, self.related(entry))
+        return self.render("paper.html", path, paper=view,
+                           page=self.page_meta(path, view["title"], entry.summary, "paper",
+                                               og_type="article"))
+
+    def content_pages(self, pages: list[ContentPage]) -> Iterator[OutputFile]:
+        for content in pages:
+            path = f"{content.name}/"
+            section = "about" if content.name == "about" else "other"
+            yield self.render("page.html", path, heading=content.title,
+                              content_html=Markup(content.html),
+                              page=self.page_meta(path, content.title,
+                                                  content.description or content.title, section))
+
+    def feeds_page(self) -> OutputFile:
+        feeds = [{"title": "Every paper", "kind": "site", "html_url": self.links.url(""),
+                  "rss": self.site_feed["rss"], "atom": self.site_feed["atom"]}]
+        for theme, entries in self.site.by_theme:
+            view = self.views.theme(theme, len(entries))
+            feeds.append({"title": theme.title, "kind": "theme", "html_url": view["url"],
+                          "rss": view["rss"], "atom": view["atom"]})
+        for info, entries in self.site.by_tag:
+            view = self.views.tag(info, len(entries))
+            feeds.append({"title": info.name, "kind": "tag", "html_url": view["url"],
+                          "rss": view["rss"], "atom": view["atom"]})
+        return self.render("feeds.html", "feeds/", feeds=feeds,
+                           opml=self.links.url("feeds.opml"),
+                           page=self.page_meta("feeds/", "Feeds",
+                                               "RSS and Atom feeds for the whole digest, every "
+                                               "theme and every tag.", "feeds"))
+
+    def not_found(self) -> OutputFile:
+        return self.render("404.html", "404.html", page=self.page_meta(
+            "404.html", "Page not found", "This page does not exist.", "other"))
+
+
+def _template_line(exc: Exception, template: str) -> int | None:
+    """Line in the template where a runtime error (e.g. an undefined variable) happened."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(template) or "templates/" in name:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,111 @@
+"""Assemble the Site: classified, dated, sorted entries and the indexes pages are made of.
+
+In: the Config and the Papers of content/papers/. Out: a frozen Site holding every
+entry (newest first, ties broken by slug) plus the theme, tag and year indexes.
+Hidden papers are left out here, so no later stage can leak them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from site_builder.classify import classify
+from site_builder.config import Config, Tag, Theme
+from site_builder.models import Paper
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+URL_RE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+SUMMARY_CHARS = 300
+
+
+def format_date(day: dt.date) -> str:
+    """``Mar 5, 2024``, spelled out here rather than through a locale."""
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A paper as the site shows it: its themes, tags and the date it sorts by."""
+
+    paper: Paper
+    themes: tuple[str, ...]
+    tags: tuple[str, ...]
+    date: dt.date | None  # published, else the capture date of its first dated dump
+    summary: str
+    code_links: tuple[str, ...]
+
+    @property
+    def slug(self) -> str:
+        return self.paper.slug
+
+    @property
+    def year_label(self) -> str:
+        return str(self.date.year) if self.date else "Undated"
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Site:
+    config: Config
+    entries: tuple[Entry, ...]
+    by_theme: tuple[tuple[Theme, tuple[Entry, ...]], ...]
+    by_tag: tuple[tuple[TagInfo, tuple[Entry, ...]], ...]
+    by_year: tuple[tuple[str, tuple[Entry, ...]], ...]
+    captured: Mapping[str, dt.date | None]
+
+
+def plain_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
+    return cut + "…"
+
+
+def code_links(abstract: str) -> tuple[str, ...]:
+    """URLs mentioned in the abstract (code, data, project pages), trailing punctuation off."""
+    found = (m.group(0).rstrip(".,;:)]}") for m in URL_RE.finditer(abstract))
+    return tuple(dict.fromkeys(u for u in found if len(u) > len("https://x.y")))
+
+
+def sort_key(entry: Entry) -> tuple[int, str]:
+    """Newest first, undated last, ties broken by slug."""
+    return (-(entry.date.toordinal()) if entry.date else 1, entry.slug)
+
+
+def make_entry(paper: Paper, config: Config, captured: Mapping[str, dt.date | None]) -> Entry:
+    result = classify(paper, config)
+    date = paper.published or next(
+        (captured[s.file] for s in paper.sources if captured.get(s.file)), None)
+    return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
+                 summary=plain_summary(paper.abstract), code_links=code_links(paper.abstract))
+
+
+def assemble(config: Config, papers: list[Paper]) -> Site:
+    captured = {d.file: d.captured for d in config.dumps}
+    entries = tuple(sorted((make_entry(p, config, captured) for p in papers if not p.hidden),
+                           key=sort_key))
+    by_theme = tuple((t, tuple(e for e in entries if t.slug in e.themes)) for t in config.themes)
+
+    names = {t.slug: t.name for t in config.tags}
+    tag_members: dict[str, list[Entry]] = {}
+    for entry in entries:
+        for slug in entry.tags:
+            tag_members.setdefault(slug, []).append(entry)
+    by_tag = tuple((TagInfo(slug, names.get(slug, slug)), tuple(members))
+                   for slug, members in sorted(tag_members.items()))
+
+    year_members: dict[str, list[Entry]] = {}
+    for entry in entries:
+        year_members.setdefault(entry.year_label, []).append(entry)
+    by_year = tuple((label, tuple(members)) for label, members in year_members.items())
+    return Site(config=config, entries=entries, by_theme=by_theme, by_tag=by_tag,
+                by_year=by_year, captured=captured)

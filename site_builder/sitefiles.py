@@ -1,0 +1,44 @@
+"""The files GitHub Pages and crawlers expect, and the static assets.
+
+In: the Site, its Urls, the list of pages built. Out: OutputFiles for sitemap.xml,
+robots.txt, .nojekyll and everything under static/ (copied byte for byte).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from site_builder import urls as U
+from site_builder.render import OutputFile
+from site_builder.site import Site
+
+
+def _page_path(output: str) -> str:
+    return output[: -len("index.html")] if output.endswith("index.html") else output
+
+
+def pages_files(site: Site, links: U.Urls, outputs: list[str]) -> list[OutputFile]:
+    lastmod = {U.paper_path(e.slug): e.date.isoformat() for e in site.entries if e.date}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for output in sorted(outputs):
+        if not output.endswith(".html") or output == "404.html":
+            continue
+        page = _page_path(output)
+        loc = f"<loc>{escape(links.abs_url(page))}</loc>"
+        mod = f"<lastmod>{lastmod[page]}</lastmod>" if page in lastmod else ""
+        lines.append(f"  <url>{loc}{mod}</url>")
+    lines += ["</urlset>", ""]
+    robots = f"User-agent: *\nAllow: /\nSitemap: {links.abs_url('sitemap.xml')}\n"
+    return [OutputFile("sitemap.xml", "\n".join(lines).encode()),
+            OutputFile("robots.txt", robots.encode()),
+            OutputFile(".nojekyll", b"")]
+
+
+def static_files(static_dir: Path) -> list[OutputFile]:
+    if not static_dir.is_dir():
+        return []
+    return [OutputFile("static/" + path.relative_to(static_dir).as_posix(), path.read_bytes())
+            for path in sorted(static_dir.rglob("*")) if path.is_file()
+            and not path.name.startswith(".")]

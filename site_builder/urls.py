@@ -1,0 +1,64 @@
+"""The only place that makes output paths and links.
+
+In: a base URL (``https://user.github.io/repo/``) and site-relative paths.
+Out: output file paths (``papers/<slug>/index.html``), links that carry the base path
+(``/repo/papers/<slug>/``, valid from any depth, so the 404 page works wherever Pages
+serves it) and absolute URLs for canonical links, feeds and the sitemap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import quote, urlsplit
+
+
+@dataclass(frozen=True)
+class Urls:
+    base_url: str  # absolute, ends with "/"
+
+    @property
+    def base_path(self) -> str:
+        """``/repo/`` for a project site, ``/`` at a domain root."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    def url(self, path: str) -> str:
+        """Link to a site-relative path, with the base path: ``url('tags/')`` -> ``/repo/tags/``."""
+        return self.base_path + quote(path.lstrip("/"), safe="/#?=&.-_~")
+
+    def abs_url(self, path: str) -> str:
+        return self.base_url + quote(path.lstrip("/"), safe="/#?=&.-_~")
+
+
+def output_path(page_path: str) -> str:
+    """File that serves a site-relative page path: ``papers/x/`` -> ``papers/x/index.html``."""
+    if page_path == "" or page_path.endswith("/"):
+        path = page_path + "index.html"
+    else:
+        path = page_path
+    parts = PurePosixPath(path).parts
+    if any(part in ("..", ".") for part in parts) or path.startswith("/"):
+        raise ValueError(f"unsafe output path {page_path!r}")
+    return path
+
+
+def paper_path(slug: str) -> str:
+    return f"papers/{slug}/"
+
+
+def theme_path(slug: str, page: int = 1) -> str:
+    return f"themes/{slug}/" + (f"page/{page}/" if page > 1 else "")
+
+
+def tag_path(slug: str, page: int = 1) -> str:
+    return f"tags/{slug}/" + (f"page/{page}/" if page > 1 else "")
+
+
+def year_path(label: str, page: int = 1) -> str:
+    return f"archive/{label.lower()}/" + (f"page/{page}/" if page > 1 else "")
+
+
+def feed_paths(section: str) -> tuple[str, str]:
+    """(RSS, Atom) paths of the feed of a section ('' for the whole site, 'themes/x/', ...)."""
+    return f"{section}feed.xml", f"{section}atom.xml"
