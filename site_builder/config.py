@@ -118,8 +118,9 @@ class _Checker:
         return value
 
     def string(self, value: Any, key: str, default: str | None = None) -> str:
-        if value is None and default is not None:
-            return default
+        if value is None:
+            # A missing required key was already reported by mapping().
+            return default if default is not None else ""
         if not isinstance(value, str) or (default is None and not value.strip()):
             self.fail(key, "expected a non-empty string")
             return default or ""

@@ -20,7 +20,23 @@ from site_builder.models import Paper, SourceRef
 FIELD_ORDER = ("id", "title", "published", "authors", "submitter", "comments", "sources",
                "themes", "tags", "note", "featured", "hidden")
 FENCE = "---"
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+    """Safe loader whose impossible dates (2024-02-30) are a YAML error with a line."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark) from exc
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_LOADER: type[yaml.SafeLoader] = _Loader
 _DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -149,7 +165,9 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ContentError(file, line, f"front matter is not valid YAML: {problem}") from exc
+        field = next((k for k, n in _field_lines(front).items() if n == line), None)
+        where = f"field '{field}': " if field else ""
+        raise ContentError(file, line, f"{where}front matter is not valid YAML: {problem}") from exc
     if not isinstance(data, dict):
         raise ContentError(file, 2, "front matter must be a mapping of field: value")
     lines = _field_lines(front)
