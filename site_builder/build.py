@@ -1,27 +1,38 @@
 """build(): the pipeline, stage by stage, and nothing else.
 
-content/papers/*.md -> Paper -> classify -> Site -> render + feeds -> OutputFiles
--> synced into the output folder.
+content/papers/*.md -> Paper -> classify -> Site -> related -> page and feed jobs
+-> render only the jobs whose inputs changed -> synced into the output folder.
 
-Everything is rendered in memory first; only when every page and feed exists is
-anything written, so a failed build leaves the previous site untouched.
+A job's fingerprint covers everything its output is made of (the complete template
+view, or a feed's entries; the templates, config and code), so an incremental build
+is byte-identical to a clean one by construction. Nothing is moved into the output
+folder until every job has rendered.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from site_builder import urls as U
-from site_builder.config import load_config
-from site_builder.content import load_papers
+from site_builder.cache import BuildCache, digest
+from site_builder.classify import Classification, classify
+from site_builder.config import Config, load_config
+from site_builder.content import read_paper
 from site_builder.errors import BuildError, Diagnostic
-from site_builder.feeds import FeedWriter
-from site_builder.render import OutputFile, Renderer, load_pages, make_environment
+from site_builder.feeds import FeedJob, FeedWriter
+from site_builder.markdown import render_markdown
+from site_builder.models import Paper
+from site_builder.parallel import render_jobs
+from site_builder.related import related_map
+from site_builder.render import OutputFile, PageJob, Renderer, load_pages, make_environment
 from site_builder.site import Entry, Site, assemble
 from site_builder.sitefiles import pages_files, static_files
-from site_builder.sync import SyncStats, sync_output
+from site_builder.stamp import input_stamp
+from site_builder.sync import OutputRecord, SyncStats
 
 
 @dataclass
@@ -31,51 +42,161 @@ class BuildResult:
     files: int = 0
     stats: SyncStats = field(default_factory=SyncStats)
     seconds: float = 0.0
-    warnings: list[Diagnostic] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    noop: bool = False
 
     def summary(self) -> str:
-        return (f"built {self.pages} pages, {self.files} files into {self.out}/ "
-                f"({self.stats.written} written, {self.stats.unchanged} unchanged, "
-                f"{self.stats.removed} removed) in {self.seconds:.2f}s")
+        if self.noop:
+            return f"{self.out}/ is up to date ({self.seconds:.2f}s)"
+        return (f"built {self.pages} pages, {self.files} files into {self.out}/: "
+                f"{self.stats.rendered} rendered, {self.stats.written} written, "
+                f"{self.stats.removed} removed ({self.seconds:.2f}s)")
 
 
-def no_related(entry: Entry) -> list[Entry]:
-    return []
+def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic]
+                 ) -> tuple[list[Paper], set[str]]:
+    """Every content/papers/*.md, parsed once per distinct file content."""
+    papers, used = [], set()
+    folder = config.papers_dir
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
+    for name in names:
+        path = folder / name
+        data = path.read_bytes()
+        key = digest(name, data)
+        used.add(key)
+        hit = cache.papers.get(key)
+        if hit is None:
+            found: list[Diagnostic] = []
+            hit = (read_paper(path, found), tuple(found))
+            cache.papers[key] = hit
+            cache.dirty = True
+        papers.append(hit[0])
+        warnings.extend(hit[1])
+    return papers, used
 
 
-def render_site(site: Site, root: Path, links: U.Urls) -> list[OutputFile]:
-    env = make_environment(root / "templates")
-    renderer = Renderer(site, links, env, no_related)
-    outputs: list[OutputFile] = [renderer.home()]
-    outputs += renderer.themes()
-    outputs += renderer.tags()
-    outputs += renderer.archive()
-    outputs += renderer.papers()
-    outputs += renderer.content_pages(load_pages(root / "content" / "pages"))
-    outputs.append(renderer.feeds_page())
-    outputs.append(renderer.not_found())
-    outputs += FeedWriter(site, links).all()
-    outputs += pages_files(site, links, [o.path for o in outputs])
-    outputs += static_files(root / "static")
-    return outputs
+def cached_classifier(config: Config, cache: BuildCache, used: set[str]
+                      ) -> Callable[[Paper], Classification]:
+    rules = digest(config.path.read_bytes())
+
+    def run(paper: Paper) -> Classification:
+        key = digest(rules, paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
+                     "\0".join(paper.themes))
+        used.add(key)
+        hit = cache.classes.get(key)
+        if hit is None:
+            hit = cache.classes[key] = classify(paper, config)
+            cache.dirty = True
+        return hit
+    return run
+
+
+def cached_markdown(cache: BuildCache, used: set[str]) -> Callable[[str], str]:
+    def run(text: str) -> str:
+        key = digest(text)
+        used.add(key)
+        hit = cache.html.get(key)
+        if hit is None:
+            hit = cache.html[key] = render_markdown(text)
+            cache.dirty = True
+        return hit
+    return run
+
+
+def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
+              ) -> tuple[list[PageJob], list[FeedJob]]:
+    pages: list[PageJob] = [renderer.home()]
+    pages += renderer.themes()
+    pages += renderer.tags()
+    pages += renderer.archive()
+    pages += renderer.papers()
+    pages += renderer.content_pages(load_pages(root / "content" / "pages"))
+    pages.append(renderer.feeds_page())
+    pages.append(renderer.not_found())
+    return pages, list(feeds.jobs())
 
 
 def build_site(config_path: Path, out: Path, base_url: str | None = None,
-               clean: bool = False) -> BuildResult:
+               clean: bool = False, workers: int | None = None) -> BuildResult:
     started = time.perf_counter()
     config = load_config(config_path, base_url)
+    cache_dir = config.root / ".cache"
+    record = OutputRecord(out, cache_dir / f"build-{digest(str(out.resolve()))}.json", clean)
+    stamp = input_stamp(config, out)
     result = BuildResult(out=out)
-    papers = load_papers(config.papers_dir, result.warnings)
-    site = assemble(config, papers)
+    if not clean and record.stamp == stamp and record.outputs_intact():
+        result.noop, result.warnings = True, record.warnings
+        result.files = len(record.outputs)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
+    diagnostics: list[Diagnostic] = []
+    used_papers, used_classes, used_html = set(), set(), set()  # type: set[str], set[str], set[str]
+    papers, used_papers = load_entries(config, cache, diagnostics)
+    site = assemble(config, papers, cached_classifier(config, cache, used_classes))
+    related = related_map(site.entries, cache_dir)
+    by_slug = {e.slug: e for e in site.entries}
+
+    def related_of(entry: Entry) -> list[Entry]:
+        return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
+
     links = U.Urls(config.site.base_url)
-    outputs = render_site(site, config.root, links)
-    seen: set[str] = set()
-    for output in outputs:
-        if output.path in seen:
-            raise BuildError(output.path, None, "two pages would be written to this path")
-        seen.add(output.path)
-    result.stats = sync_output(out, outputs, clean=clean)
-    result.pages = sum(1 for o in outputs if o.path.endswith(".html"))
-    result.files = len(outputs)
+    markdown = cached_markdown(cache, used_html)
+    env = make_environment(config.root / "templates")
+    renderer = Renderer(site, links, env, related_of, markdown)
+    feeds = FeedWriter(site, links, markdown)
+    page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
+
+    salt = stamp_salt(config, links)
+    fingerprints: dict[str, str] = {}
+    todo_pages: list[PageJob] = []
+    todo_feeds: list[FeedJob] = []
+    for job in page_jobs:
+        fp = digest(salt, job.fingerprint_material())
+        _claim(fingerprints, job.path, fp)
+        if not record.is_current(job.path, fp):
+            todo_pages.append(job)
+    for feed in feed_jobs:
+        fp = digest(salt, feed.fingerprint_material())
+        for path in feed.paths:
+            _claim(fingerprints, path, fp)
+        if not all(record.is_current(path, fp) for path in feed.paths):
+            todo_feeds.append(feed)
+
+    staged = render_jobs(env, todo_pages, record, workers)
+    for feed in todo_feeds:
+        staged += [o.path for o in feeds.write(feed) if record.stage(o)]
+    extras: list[OutputFile] = [feeds.opml()]
+    extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
+    extras += static_files(config.root / "static")
+    for output in extras:
+        _claim(fingerprints, output.path, digest(output.data))
+        if record.stage(output):
+            staged.append(output.path)
+
+    result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
+    result.warnings = [str(d) for d in diagnostics]
+    record.commit(staged, fingerprints, stamp, result.warnings, result.stats)
+    cache.save(cache_dir / "entries.pickle", used_papers, used_classes, used_html)
+    result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
+    result.files = len(fingerprints)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def stamp_salt(config: Config, links: U.Urls) -> str:
+    """What every output depends on: templates, config, base URL and the code itself."""
+    parts: list[bytes | str] = [links.base_url, config.path.read_bytes()]
+    for folder in (config.root / "templates", Path(__file__).parent):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".html", ".xml", ".py", ".j2"):
+                parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+    return digest(*parts)
+
+
+def _claim(fingerprints: dict[str, str], path: str, fp: str) -> None:
+    if path in fingerprints:
+        raise BuildError(path, None, "two outputs would be written to this path "
+                         "(two papers or pages with the same slug?)")
+    fingerprints[path] = fp

@@ -86,14 +86,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from site_builder.serve import serve
 
-    return serve(Path(args.config), Path(args.out), host=args.host, port=args.port,
-                 open_browser=args.open)
+    status: int = serve(Path(args.config), Path(args.out), host=args.host, port=args.port,
+                        open_browser=args.open)
+    return status
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from site_builder.check import check_site
 
-    return check_site(Path(args.dir), base_url=args.base_url, config_path=Path(args.config))
+    status: int = check_site(Path(args.dir), base_url=args.base_url,
+                             config_path=Path(args.config))
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:

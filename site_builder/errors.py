@@ -30,6 +30,11 @@ class SiteBuilderError(Exception):
         self.diagnostic = Diagnostic(file, line, message)
         super().__init__(str(self.diagnostic))
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable, so an error raised in a parallel render worker reaches the parent.
+        return (type(self), (self.diagnostic.file, self.diagnostic.line,
+                             self.diagnostic.message))
+
     @property
     def file(self) -> str:
         return self.diagnostic.file

@@ -13,25 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
 
 from site_builder import urls as U
-from site_builder.markdown import render_markdown, strip_bidi
+from site_builder.markdown import strip_bidi
 from site_builder.render import OutputFile
 from site_builder.site import Entry, Site
 
 # Documented fallback for a paper with no published date and no dated dump.
-FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 FEED_NAMESPACE = uuid.UUID("0f1d6a44-2f8e-4c1b-8f0e-9b1f3c6c2a55")
 
 
 def entry_datetime(entry: Entry) -> dt.datetime:
     if entry.date is None:
         return FALLBACK_DATE
-    return dt.datetime(entry.date.year, entry.date.month, entry.date.day, tzinfo=dt.timezone.utc)
+    return dt.datetime(entry.date.year, entry.date.month, entry.date.day, tzinfo=dt.UTC)
 
 
 def feed_id(section: str) -> str:
@@ -39,22 +40,41 @@ def feed_id(section: str) -> str:
     return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, section or 'site')}"
 
 
+@dataclass(frozen=True)
+class FeedJob:
+    """One feed (RSS and Atom files) and the entries it lists."""
+
+    section: str
+    title: str
+    subtitle: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def paths(self) -> tuple[str, str]:
+        return U.feed_paths(self.section)
+
+    def fingerprint_material(self) -> str:
+        items = [(e.paper, e.themes, e.tags, e.date, e.summary) for e in self.entries]
+        return f"feed\0{self.section}\0{self.title}\0{self.subtitle}\0{items!r}"
+
+
 class FeedWriter:
-    def __init__(self, site: Site, links: U.Urls) -> None:
-        self.site, self.links = site, links
+    def __init__(self, site: Site, links: U.Urls, markdown: Callable[[str], str]) -> None:
+        self.site, self.links, self.markdown = site, links, markdown
         self.theme_titles = {t.slug: t.title for t in site.config.themes}
         self.tag_names = {info.slug: info.name for info, _ in site.by_tag}
-        self._html: dict[str, str] = {}
 
     def abstract_html(self, entry: Entry) -> str:
-        if entry.slug not in self._html:
-            self._html[entry.slug] = render_markdown(entry.paper.abstract or entry.paper.title)
-        return self._html[entry.slug]
+        return self.markdown(entry.paper.abstract or entry.paper.title)
 
-    def feed(self, section: str, title: str, subtitle: str,
-             entries: tuple[Entry, ...]) -> list[OutputFile]:
+    def job(self, section: str, title: str, subtitle: str,
+            entries: tuple[Entry, ...]) -> FeedJob:
+        # Entries are newest first, ties by slug: the feed takes the newest.
+        return FeedJob(section, title, subtitle, entries[:self.site.config.site.feed_items])
+
+    def write(self, job: FeedJob) -> list[OutputFile]:
         cfg = self.site.config.site
-        chosen = entries[:cfg.feed_items]  # entries are newest first, ties by slug
+        section, title, subtitle, chosen = job.section, job.title, job.subtitle, job.entries
         rss_path, atom_path = U.feed_paths(section)
         fg = FeedGenerator()
         fg.id(feed_id(section))
@@ -96,16 +116,15 @@ class FeedWriter:
             fe.category(term=slug, label=self.tag_names.get(slug, slug),
                         scheme=self.links.abs_url("tags/"))
 
-    def all(self) -> Iterator[OutputFile]:
+    def jobs(self) -> Iterator[FeedJob]:
         cfg = self.site.config.site
-        yield from self.feed("", cfg.title, cfg.description, self.site.entries)
+        yield self.job("", cfg.title, cfg.description, self.site.entries)
         for theme, entries in self.site.by_theme:
-            yield from self.feed(U.theme_path(theme.slug), f"{theme.title} · {cfg.title}",
-                                 theme.description, entries)
+            yield self.job(U.theme_path(theme.slug), f"{theme.title} · {cfg.title}",
+                           theme.description, entries)
         for info, entries in self.site.by_tag:
-            yield from self.feed(U.tag_path(info.slug), f"Tag {info.name} · {cfg.title}",
-                                 f"Papers tagged {info.name} in {cfg.title}.", entries)
-        yield self.opml()
+            yield self.job(U.tag_path(info.slug), f"Tag {info.name} · {cfg.title}",
+                           f"Papers tagged {info.name} in {cfg.title}.", entries)
 
     def opml(self) -> OutputFile:
         """OPML listing every theme feed (and the site feed) to subscribe at once."""

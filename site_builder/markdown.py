@@ -31,4 +31,5 @@ def _parser() -> MarkdownIt:
 
 
 def render_markdown(text: str) -> str:
-    return _parser().render(strip_bidi(text))
+    html: str = _parser().render(strip_bidi(text))
+    return html

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,32 @@ from site_builder.views import View, Views
 class OutputFile:
     path: str  # site-relative, POSIX
     data: bytes
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One HTML page to render: the template and the complete view it sees."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+
+    def fingerprint_material(self) -> str:
+        # The view is plain data (str, int, None, Markup, lists, dicts), so its repr is a
+        # faithful, deterministic record of everything the template can show.
+        return f"{self.template}\0{self.context!r}"
+
+
+def render_page(env: jinja2.Environment, job: PageJob) -> OutputFile:
+    try:
+        html = env.get_template(job.template).render(**job.context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(exc.filename or job.template, exc.lineno,
+                         exc.message or str(exc)) from exc
+    except jinja2.TemplateError as exc:
+        raise BuildError(f"templates/{job.template}", _template_line(exc, job.template),
+                         f"{type(exc).__name__}: {exc}") from exc
+    return OutputFile(job.path, html.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -69,9 +96,10 @@ def load_pages(pages_dir: Path) -> list[ContentPage]:
 
 class Renderer:
     def __init__(self, site: Site, links: U.Urls, env: jinja2.Environment,
-                 related: Callable[[Entry], list[Entry]]) -> None:
+                 related: Callable[[Entry], list[Entry]],
+                 markdown: Callable[[str], str]) -> None:
         self.site, self.links, self.env, self.related = site, links, env, related
-        self.views = Views(site, links)
+        self.views = Views(site, links, markdown)
         settings = site.config.site
         rss, atom = U.feed_paths("")
         self.site_feed = {"title": settings.title, "rss": links.url(rss), "atom": links.url(atom)}
@@ -94,15 +122,9 @@ class Renderer:
                 "canonical": self.links.abs_url(path), "og_type": og_type, "feeds": feeds,
                 "section": section, "is_home": path == ""}
 
-    def render(self, template: str, path: str, **context: Any) -> OutputFile:
-        try:
-            html = self.env.get_template(template).render(**context)
-        except jinja2.TemplateSyntaxError as exc:
-            raise BuildError(exc.filename or template, exc.lineno, exc.message or str(exc)) from exc
-        except jinja2.TemplateError as exc:
-            raise BuildError(f"templates/{template}", _template_line(exc, template),
-                             f"{type(exc).__name__}: {exc}") from exc
-        return OutputFile(U.output_path(path), html.encode("utf-8"))
+    def render(self, template: str, path: str, **context: Any) -> PageJob:
+        """Describe a page; rendering happens later, only if its inputs changed."""
+        return PageJob(U.output_path(path), template, context)
 
     def paginate(self, entries: tuple[Entry, ...], path_of: Callable[[int], str]
                  ) -> Iterator[tuple[str, list[View], View]]:
@@ -121,7 +143,7 @@ class Renderer:
 
     # -- pages ---------------------------------------------------------------
 
-    def home(self) -> OutputFile:
+    def home(self) -> PageJob:
         cfg = self.site.config.site
         themes = [self.views.theme(t, len(es)) for t, es in self.site.by_theme]
         featured = [self.views.card(e) for e in self.site.entries if e.paper.featured]
@@ -131,7 +153,7 @@ class Renderer:
                            themes=themes, latest=latest, featured=featured,
                            total=len(self.site.entries), archive_url=self.links.url("archive/"))
 
-    def themes(self) -> Iterator[OutputFile]:
+    def themes(self) -> Iterator[PageJob]:
         views = [self.views.theme(t, len(es)) for t, es in self.site.by_theme]
         yield self.render("themes.html", "themes/", themes=views, page=self.page_meta(
             "themes/", "Themes", "Every theme of the digest with its paper count.", "themes"))
@@ -144,7 +166,7 @@ class Renderer:
             feed = {"title": f"{theme.title} · {self.site.config.site.title}",
                     "rss": view["rss"], "atom": view["atom"]}
             for path, cards, pagination in self.paginate(
-                    entries, lambda n, s=theme.slug: U.theme_path(s, n)):
+                    entries, partial(U.theme_path, theme.slug)):
                 title = theme.title + (f" (page {pagination['page']})"
                                        if pagination["page"] > 1 else "")
                 yield self.render("theme.html", path, theme=view, papers=cards,
@@ -152,7 +174,7 @@ class Renderer:
                                   page=self.page_meta(path, title, theme.description, "themes",
                                                       feed))
 
-    def tags(self) -> Iterator[OutputFile]:
+    def tags(self) -> Iterator[PageJob]:
         views = sorted((self.views.tag(info, len(es)) for info, es in self.site.by_tag),
                        key=lambda v: (v["name"].casefold(), v["slug"]))
         yield self.render("tags.html", "tags/", tags=views,
@@ -164,7 +186,7 @@ class Renderer:
             feed = {"title": f"Tag {info.name} · {self.site.config.site.title}",
                     "rss": view["rss"], "atom": view["atom"]}
             for path, cards, pagination in self.paginate(
-                    entries, lambda n, s=info.slug: U.tag_path(s, n)):
+                    entries, partial(U.tag_path, info.slug)):
                 title = f"Tag: {info.name}" + (f" (page {pagination['page']})"
                                                if pagination["page"] > 1 else "")
                 yield self.render("tag.html", path, tag=view, papers=cards,
@@ -172,7 +194,7 @@ class Renderer:
                                   page=self.page_meta(path, title,
                                                       f"Papers tagged {info.name}.", "tags", feed))
 
-    def archive(self) -> Iterator[OutputFile]:
+    def archive(self) -> Iterator[PageJob]:
         years = [{"label": label, "count": len(es), "url": self.links.url(U.year_path(label))}
                  for label, es in self.site.by_year]
         yield self.render("archive.html", "archive/", years=years, total=len(self.site.entries),
@@ -180,24 +202,24 @@ class Renderer:
                                               "Every paper of the digest, by year.", "archive"))
         for year, (label, entries) in zip(years, self.site.by_year, strict=True):
             for path, cards, pagination in self.paginate(
-                    entries, lambda n, lb=label: U.year_path(lb, n)):
+                    entries, partial(U.year_path, label)):
                 title = f"Papers of {label}" if label.isdigit() else "Undated papers"
                 yield self.render("archive_year.html", path, year=year, papers=cards,
                                   pagination=pagination,
                                   page=self.page_meta(path, title, title + ".", "archive"))
 
-    def papers(self) -> Iterator[OutputFile]:
+    def papers(self) -> Iterator[PageJob]:
         for entry in self.site.entries:
             yield self.paper(entry)
 
-    def paper(self, entry: Entry) -> OutputFile:
+    def paper(self, entry: Entry) -> PageJob:
         path = U.paper_path(entry.slug)
         view = self.views.paper(entry, self.related(entry))
         return self.render("paper.html", path, paper=view,
                            page=self.page_meta(path, view["title"], entry.summary, "paper",
                                                og_type="article"))
 
-    def content_pages(self, pages: list[ContentPage]) -> Iterator[OutputFile]:
+    def content_pages(self, pages: list[ContentPage]) -> Iterator[PageJob]:
         for content in pages:
             path = f"{content.name}/"
             section = "about" if content.name == "about" else "other"
@@ -206,7 +228,7 @@ class Renderer:
                               page=self.page_meta(path, content.title,
                                                   content.description or content.title, section))
 
-    def feeds_page(self) -> OutputFile:
+    def feeds_page(self) -> PageJob:
         feeds = [{"title": "Every paper", "kind": "site", "html_url": self.links.url(""),
                   "rss": self.site_feed["rss"], "atom": self.site_feed["atom"]}]
         for theme, entries in self.site.by_theme:
@@ -223,7 +245,7 @@ class Renderer:
                                                "RSS and Atom feeds for the whole digest, every "
                                                "theme and every tag.", "feeds"))
 
-    def not_found(self) -> OutputFile:
+    def not_found(self) -> PageJob:
         return self.render("404.html", "404.html", page=self.page_meta(
             "404.html", "Page not found", "This page does not exist.", "other"))
 

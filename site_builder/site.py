@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from site_builder.classify import classify
-from site_builder.config import Config, Tag, Theme
+from site_builder.classify import Classification
+from site_builder.config import Config, Theme
 from site_builder.models import Paper
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -81,17 +81,19 @@ def sort_key(entry: Entry) -> tuple[int, str]:
     return (-(entry.date.toordinal()) if entry.date else 1, entry.slug)
 
 
-def make_entry(paper: Paper, config: Config, captured: Mapping[str, dt.date | None]) -> Entry:
-    result = classify(paper, config)
+def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
+               captured: Mapping[str, dt.date | None]) -> Entry:
+    result = classifier(paper)
     date = paper.published or next(
         (captured[s.file] for s in paper.sources if captured.get(s.file)), None)
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
                  summary=plain_summary(paper.abstract), code_links=code_links(paper.abstract))
 
 
-def assemble(config: Config, papers: list[Paper]) -> Site:
+def assemble(config: Config, papers: list[Paper],
+             classifier: Callable[[Paper], Classification]) -> Site:
     captured = {d.file: d.captured for d in config.dumps}
-    entries = tuple(sorted((make_entry(p, config, captured) for p in papers if not p.hidden),
+    entries = tuple(sorted((make_entry(p, classifier, captured) for p in papers if not p.hidden),
                            key=sort_key))
     by_theme = tuple((t, tuple(e for e in entries if t.slug in e.themes)) for t in config.themes)
 

@@ -1,17 +1,23 @@
-"""Write a rendered site into the output folder: only changed bytes, atomically per file.
+"""Write a build into the output folder: only changed bytes, never a half-built site.
 
-In: the output folder and every OutputFile of the build. Out: the folder holds exactly
-those files. Unchanged files are not touched (their mtimes stay, so a preview server
-or rsync sees only real changes); stale files from an earlier build are removed.
-Nothing here runs until the whole site is rendered in memory, so a failing build never
-leaves a half-written site.
+In: the output folder, the outputs of a build (rendered now, or known current from the
+record of the previous build). Out: the folder holds exactly those files.
+
+Rendered files whose bytes differ from disk are first written to a staging folder next
+to the output; only when the whole build has rendered are they moved into place, so a
+failing build leaves the previous site untouched. Unchanged files are not touched.
+
+The build record (per output: a fingerprint of every input it was made from, and the
+file's size and mtime) lets the next build skip outputs whose inputs did not change.
+It is deleted before the first file moves and written again after the last, so after
+a crash mid-build there is no record and the next build re-renders everything.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,61 +26,96 @@ from site_builder.errors import BuildError
 from site_builder.render import OutputFile
 
 MARKER = ".site-builder"  # marks a folder as ours, so we never clean someone else's
+RECORD_VERSION = 2
 
 
 @dataclass
 class SyncStats:
+    rendered: int = 0
     written: int = 0
     unchanged: int = 0
+    skipped: int = 0
     removed: int = 0
 
 
-def _safe_target(out: Path, rel: str) -> Path:
-    target = (out / rel).resolve()
-    if out.resolve() not in target.parents:
-        raise BuildError(rel, None, "output path escapes the output folder")
-    return target
+class OutputRecord:
+    def __init__(self, out: Path, record_path: Path, clean: bool) -> None:
+        self.out = out
+        self.record_path = record_path
+        self.staging = out.parent / f".{out.name}.staging"
+        self.outputs: dict[str, list[object]] = {}
+        self.stamp = ""
+        self.warnings: list[str] = []
+        if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+            raise BuildError(str(out), None,
+                             "output folder exists and was not made by site-builder; "
+                             "refusing to overwrite it (remove it or choose --out)")
+        if clean:
+            record_path.unlink(missing_ok=True)
+        elif record_path.exists():
+            try:
+                data = json.loads(record_path.read_text(encoding="utf-8"))
+                if data.get("version") == RECORD_VERSION:
+                    self.outputs, self.stamp = data["outputs"], data["stamp"]
+                    self.warnings = data.get("warnings", [])
+            except (OSError, ValueError, KeyError):
+                self.outputs = {}
+        shutil.rmtree(self.staging, ignore_errors=True)
 
+    def _stat(self, rel: str) -> list[int] | None:
+        try:
+            st = (self.out / rel).stat()
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns]
 
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    def outputs_intact(self) -> bool:
+        """Every recorded output is still on disk exactly as the last build left it."""
+        return bool(self.outputs) and all(
+            self._stat(rel) == rec[1:] for rel, rec in self.outputs.items())
 
+    def is_current(self, rel: str, fingerprint: str) -> bool:
+        rec = self.outputs.get(rel)
+        return rec is not None and rec[0] == fingerprint and self._stat(rel) == rec[1:]
 
-def sync_output(out: Path, outputs: Iterable[OutputFile], clean: bool = False) -> SyncStats:
-    stats = SyncStats()
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise BuildError(str(out), None,
-                         "output folder exists and was not made by site-builder; "
-                         "refusing to overwrite it (remove it or choose --out)")
-    if clean and out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_bytes(b"")
-    wanted: set[Path] = {out.resolve() / MARKER}
-    for output in outputs:
-        target = _safe_target(out, output.path)
-        wanted.add(target)
+    def stage(self, output: OutputFile) -> bool:
+        """Stage one rendered file if its bytes differ from disk; True when staged."""
+        target = self.out / output.path
         try:
             if target.stat().st_size == len(output.data) and target.read_bytes() == output.data:
-                stats.unchanged += 1
-                continue
-        except FileNotFoundError:
+                return False
+        except OSError:
             pass
-        _atomic_write(target, output.data)
-        stats.written += 1
-    for path in sorted(out.resolve().rglob("*"), reverse=True):
-        if path.is_file() and path not in wanted:
-            path.unlink()
-            stats.removed += 1
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-    return stats
+        staged = self.staging / output.path
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(output.data)
+        return True
+
+    def commit(self, staged: Iterable[str], fingerprints: dict[str, str], stamp: str,
+               warnings: list[str], stats: SyncStats) -> None:
+        """Move staged files into place, remove stale ones, record what was built."""
+        self.record_path.unlink(missing_ok=True)
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / MARKER).touch()
+        for rel in staged:
+            target = self.out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / rel, target)
+            stats.written += 1
+        shutil.rmtree(self.staging, ignore_errors=True)
+        wanted = set(fingerprints) | {MARKER}
+        for path in sorted(self.out.rglob("*"), reverse=True):
+            rel = path.relative_to(self.out).as_posix()
+            if path.is_file() and rel not in wanted:
+                path.unlink()
+                stats.removed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        outputs = {rel: [fp, *(self._stat(rel) or [0, 0])] for rel, fp in
+                   sorted(fingerprints.items())}
+        self.record_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": RECORD_VERSION, "stamp": stamp,
+                                   "warnings": warnings, "outputs": outputs}),
+                       encoding="utf-8")
+        os.replace(tmp, self.record_path)

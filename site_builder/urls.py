@@ -33,10 +33,7 @@ class Urls:
 
 def output_path(page_path: str) -> str:
     """File that serves a site-relative page path: ``papers/x/`` -> ``papers/x/index.html``."""
-    if page_path == "" or page_path.endswith("/"):
-        path = page_path + "index.html"
-    else:
-        path = page_path
+    path = page_path + "index.html" if page_path == "" or page_path.endswith("/") else page_path
     parts = PurePosixPath(path).parts
     if any(part in ("..", ".") for part in parts) or path.startswith("/"):
         raise ValueError(f"unsafe output path {page_path!r}")

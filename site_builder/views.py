@@ -7,6 +7,7 @@ cannot silently blank a page: StrictUndefined fails the build on any missing key
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -14,7 +15,7 @@ from markupsafe import Markup
 
 from site_builder import urls as U
 from site_builder.config import Theme
-from site_builder.markdown import render_markdown, strip_bidi
+from site_builder.markdown import strip_bidi
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
@@ -24,8 +25,9 @@ CARD_TAGS = 4
 class Views:
     """Builds views for one Site; caches per-paper pieces that several pages share."""
 
-    def __init__(self, site: Site, links: U.Urls) -> None:
+    def __init__(self, site: Site, links: U.Urls, markdown: Callable[[str], str]) -> None:
         self.site = site
+        self.markdown = markdown
         self.links = links
         self.theme_titles = {t.slug: t.title for t in site.config.themes}
         self.tag_names = {info.slug: info.name for info, _ in site.by_tag}
@@ -68,8 +70,8 @@ class Views:
         query = quote_plus(paper.title)
         view = dict(self.card(entry))
         view.update({
-            "abstract_html": Markup(render_markdown(paper.abstract)),
-            "note_html": Markup(render_markdown(paper.note)) if paper.note.strip() else "",
+            "abstract_html": Markup(self.markdown(paper.abstract)),
+            "note_html": Markup(self.markdown(paper.note)) if paper.note.strip() else "",
             "published_label": format_date(paper.published) if paper.published else None,
             "authors": paper.authors,
             "submitter": strip_bidi(paper.submitter) if paper.submitter else None,

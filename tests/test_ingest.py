@@ -57,7 +57,8 @@ def test_one_file_per_unique_paper_with_every_source(project: Callable[..., Path
                                 "resampling.md")
     assert [(s.file, s.line) for s in paper.sources] == [("a.txt", 13), ("b.txt", 17)]
     assert (paper.authors, paper.comments, str(paper.published)) == (3, 4, "2023-02-06")
-    yearless = read_paper(root / "content/papers/extending-context-windows-a-long-context-recipe.md")
+    yearless = read_paper(
+        root / "content/papers/extending-context-windows-a-long-context-recipe.md")
     assert str(yearless.published) == "2025-03-05" and yearless.authors == 1
 
 

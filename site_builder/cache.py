@@ -1,0 +1,68 @@
+"""Build caches under .cache/: parsed entries, classifications and rendered Markdown.
+
+In: file bytes and text. Out: the same Paper / Classification / HTML as a fresh
+computation, looked up by a hash of everything that determines them. A stale or
+unreadable cache is simply ignored (it can only cost time, never correctness), and it
+is saved atomically, so a crash mid-build leaves the previous cache usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from site_builder.classify import Classification
+from site_builder.errors import Diagnostic
+from site_builder.models import Paper
+
+CACHE_VERSION = 3
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class BuildCache:
+    # hash(name, bytes) -> the parsed entry and the warnings its parse gave
+    papers: dict[str, tuple[Paper, tuple[Diagnostic, ...]]] = field(default_factory=dict)
+    classes: dict[str, Classification] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)  # hash(markdown) -> html
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, path: Path | None) -> BuildCache:
+        if path is None or not path.exists():
+            return cls()
+        try:
+            with path.open("rb") as handle:
+                data: dict[str, Any] = pickle.load(handle)
+        except Exception:
+            return cls()
+        if data.get("version") != CACHE_VERSION:
+            return cls()
+        return cls(papers=data["papers"], classes=data["classes"], html=data["html"])
+
+    def save(self, path: Path | None, live_papers: set[str], live_classes: set[str],
+             live_html: set[str]) -> None:
+        """Keep only what this build used, so the cache never grows without bound."""
+        if path is None or (not self.dirty and len(self.papers) == len(live_papers)):
+            return
+        data = {"version": CACHE_VERSION,
+                "papers": {k: v for k, v in self.papers.items() if k in live_papers},
+                "classes": {k: v for k, v in self.classes.items() if k in live_classes},
+                "html": {k: v for k, v in self.html.items() if k in live_html}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)

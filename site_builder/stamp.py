@@ -1,0 +1,40 @@
+"""A cheap stamp of every build input, for the no-op fast path.
+
+In: the Config and the output folder. Out: a digest of the size and mtime of every
+file a build reads (config, content/papers, content/pages, templates, static, the
+package's own code) plus the base URL. Equal stamps mean nothing can have changed,
+so a rebuild costs one stat per input file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from site_builder.cache import digest
+from site_builder.config import Config
+
+
+def _walk(folder: Path, parts: list[str]) -> None:
+    if not folder.is_dir():
+        parts.append(f"{folder}:missing")
+        return
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
+        for name in sorted(filenames):
+            if name.startswith(".") or name.endswith((".pyc", ".tmp")):
+                continue
+            path = os.path.join(dirpath, name)
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+
+
+def input_stamp(config: Config, out: Path) -> str:
+    root = config.root
+    st = config.path.stat()
+    parts = [config.site.base_url, str(out.resolve()),
+             f"{config.path}:{st.st_size}:{st.st_mtime_ns}"]
+    for folder in (root / "content" / "papers", root / "content" / "pages", root / "templates",
+                   root / "static", Path(__file__).parent):
+        _walk(folder, parts)
+    return digest(*parts)
