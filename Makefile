@@ -61,3 +61,6 @@ golden: $(STAMP)
 
 clean:
 	rm -rf _site _site.* .cache
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run_bench $(if $(SIZES),--sizes $(SIZES))

@@ -17,22 +17,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from site_builder import urls as U
 from site_builder.cache import BuildCache, digest
-from site_builder.classify import Classification, classify
 from site_builder.config import Config, load_config
-from site_builder.content import read_paper
 from site_builder.errors import BuildError, Diagnostic
-from site_builder.feeds import FeedJob, FeedWriter
-from site_builder.markdown import render_markdown
-from site_builder.models import Paper
-from site_builder.parallel import render_jobs
-from site_builder.related import related_map
-from site_builder.render import OutputFile, PageJob, Renderer, load_pages, make_environment
-from site_builder.site import Entry, Site, assemble
-from site_builder.sitefiles import pages_files, static_files
+from site_builder.models import OutputFile, Paper
 from site_builder.stamp import input_stamp
 from site_builder.sync import OutputRecord, SyncStats
+
+if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
+    from site_builder.classify import Classification
+    from site_builder.feeds import FeedJob, FeedWriter
+    from site_builder.render import PageJob, Renderer
+    from site_builder.site import Site
 
 
 @dataclass
@@ -44,18 +43,23 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     noop: bool = False
+    indexed: bool = False
 
     def summary(self) -> str:
         if self.noop:
             return f"{self.out}/ is up to date ({self.seconds:.2f}s)"
         return (f"built {self.pages} pages, {self.files} files into {self.out}/: "
                 f"{self.stats.rendered} rendered, {self.stats.written} written, "
-                f"{self.stats.removed} removed ({self.seconds:.2f}s)")
+                f"{self.stats.removed} removed"
+                + (", search index rebuilt" if self.indexed else "")
+                + f" ({self.seconds:.2f}s)")
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic]
                  ) -> tuple[list[Paper], set[str]]:
     """Every content/papers/*.md, parsed once per distinct file content."""
+    from site_builder.content import read_paper
+
     papers, used = [], set()
     folder = config.papers_dir
     names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
@@ -77,7 +81,10 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic]
 
 def cached_classifier(config: Config, cache: BuildCache, used: set[str]
                       ) -> Callable[[Paper], Classification]:
-    rules = digest(config.path.read_bytes())
+    # Only the rules matter: editing the site title must not reclassify every paper.
+    from site_builder.classify import classify
+
+    rules = digest(repr((config.themes, config.tags, config.max_themes)))
 
     def run(paper: Paper) -> Classification:
         key = digest(rules, paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
@@ -92,6 +99,8 @@ def cached_classifier(config: Config, cache: BuildCache, used: set[str]
 
 
 def cached_markdown(cache: BuildCache, used: set[str]) -> Callable[[str], str]:
+    from site_builder.markdown import render_markdown
+
     def run(text: str) -> str:
         key = digest(text)
         used.add(key)
@@ -105,12 +114,18 @@ def cached_markdown(cache: BuildCache, used: set[str]) -> Callable[[str], str]:
 
 def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
               ) -> tuple[list[PageJob], list[FeedJob]]:
+    from site_builder.render import load_pages
+
     pages: list[PageJob] = [renderer.home()]
     pages += renderer.themes()
     pages += renderer.tags()
     pages += renderer.archive()
     pages += renderer.papers()
     pages += renderer.content_pages(load_pages(root / "content" / "pages"))
+    pages += renderer.discussed()
+    pages.append(renderer.stats())
+    if site.config.site.search:
+        pages.append(renderer.search())
     pages.append(renderer.feeds_page())
     pages.append(renderer.not_found())
     return pages, list(feeds.jobs())
@@ -129,6 +144,14 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         result.files = len(record.outputs)
         result.seconds = time.perf_counter() - started
         return result
+
+    from site_builder.feeds import FeedWriter
+    from site_builder.parallel import render_jobs
+    from site_builder.related import related_map
+    from site_builder.render import Renderer, make_environment
+    from site_builder.search import SEARCH_DIR, index_site
+    from site_builder.site import Entry, assemble
+    from site_builder.sitefiles import pages_files, static_files
 
     cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
     diagnostics: list[Diagnostic] = []
@@ -177,7 +200,11 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
 
     result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
     result.warnings = [str(d) for d in diagnostics]
+    html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats)
+    if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
+        index_site(out)
+        result.indexed = True
     cache.save(cache_dir / "entries.pickle", used_papers, used_classes, used_html)
     result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
     result.files = len(fingerprints)

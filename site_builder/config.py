@@ -32,6 +32,7 @@ class SiteSettings:
     per_page: int
     feed_items: int
     home_items: int
+    search: bool
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,14 @@ class _Checker:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.fail(key, f"expected an integer >= {minimum}")
+            return default
+        return value
+
+    def flag(self, value: Any, key: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, "expected true or false")
             return default
         return value
 
@@ -284,7 +293,7 @@ def _dumps(check: _Checker, raw: Any) -> tuple[DumpSpec, ...]:
 
 def _site(check: _Checker, raw: Any) -> SiteSettings:
     allowed = {"title": True, "description": True, "base_url": True, "language": False,
-               "author": False, "per_page": False, "feed_items": False, "home_items": False}
+               "author": False, "per_page": False, "feed_items": False, "home_items": False, "search": False}
     item = check.mapping(raw, "site", allowed)
     base_url = check.string(item.get("base_url"), "site.base_url")
     if base_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
@@ -298,6 +307,7 @@ def _site(check: _Checker, raw: Any) -> SiteSettings:
         per_page=check.integer(item.get("per_page"), "site.per_page", 25, 1),
         feed_items=check.integer(item.get("feed_items"), "site.feed_items", 50, 1),
         home_items=check.integer(item.get("home_items"), "site.home_items", 20, 1),
+        search=check.flag(item.get("search"), "site.search", True),
     )
 
 

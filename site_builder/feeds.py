@@ -21,7 +21,7 @@ from feedgen.feed import FeedGenerator
 
 from site_builder import urls as U
 from site_builder.markdown import strip_bidi
-from site_builder.render import OutputFile
+from site_builder.models import OutputFile
 from site_builder.site import Entry, Site
 
 # Documented fallback for a paper with no published date and no dated dump.

@@ -44,6 +44,14 @@ class ParseResult:
 
 
 @dataclass(frozen=True)
+class OutputFile:
+    """One file of the built site: its site-relative POSIX path and its bytes."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Paper:
     """One entry of content/papers/<slug>.md.
 

@@ -20,18 +20,13 @@ import yaml
 from markupsafe import Markup
 
 from site_builder import urls as U
-from site_builder.charts import timeline_svg
+from site_builder.charts import bar_chart_svg, matrix_svg, timeline_svg
 from site_builder.content import split_front_matter
 from site_builder.errors import BuildError, ContentError
 from site_builder.markdown import render_markdown
-from site_builder.site import Entry, Site
+from site_builder.models import OutputFile
+from site_builder.site import Entry, Site, sort_key
 from site_builder.views import View, Views
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    path: str  # site-relative, POSIX
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -111,7 +106,8 @@ class Renderer:
                      "author": settings.author},
             "nav": {name: links.url(path) for name, path in (
                 ("home", ""), ("themes", "themes/"), ("tags", "tags/"), ("archive", "archive/"),
-                ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"))},
+                ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"),
+                ("discussed", "discussed/"), ("stats", "stats/"))},
             "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"]},
         })
 
@@ -244,6 +240,53 @@ class Renderer:
                            page=self.page_meta("feeds/", "Feeds",
                                                "RSS and Atom feeds for the whole digest, every "
                                                "theme and every tag.", "feeds"))
+
+    def discussed(self) -> Iterator[PageJob]:
+        """Papers by comment count on the listing, highest first (ties by date, slug)."""
+        ranked = tuple(sorted((e for e in self.site.entries if e.paper.comments),
+                              key=lambda e: (-(e.paper.comments or 0), *sort_key(e))))
+        for path, cards, pagination in self.paginate(ranked, partial(U.section_path,
+                                                                     "discussed")):
+            title = "Most discussed" + (f" (page {pagination['page']})"
+                                        if pagination["page"] > 1 else "")
+            yield self.render("discussed.html", path, papers=cards, pagination=pagination,
+                              total=len(ranked),
+                              page=self.page_meta(path, title, "Papers with the most comments "
+                                                  "on their Daily Papers listing.", "discussed"))
+
+    def stats(self) -> PageJob:
+        entries = self.site.entries
+        themes = [(t.title, len(es)) for t, es in self.site.by_theme]
+        years = [(label, len(es)) for label, es in self.site.by_year]
+        dumps: dict[str, int] = {d.file: 0 for d in self.site.config.dumps}
+        for entry in entries:
+            for name in dict.fromkeys(s.file for s in entry.paper.sources):
+                dumps[name] = dumps.get(name, 0) + 1
+        slugs = [t.slug for t in self.site.config.themes]
+        matrix = [[sum(1 for e in entries if a in e.themes and b in e.themes) for b in slugs]
+                  for a in slugs]
+        no_theme = sum(1 for e in entries if not e.themes)
+        return self.render(
+            "stats.html", "stats/", total=len(entries), no_theme=no_theme,
+            charts=[
+                {"id": "per-theme", "title": "Papers per theme",
+                 "svg": Markup(bar_chart_svg(themes, "Papers per theme"))},
+                {"id": "per-year", "title": "Papers per year",
+                 "svg": Markup(bar_chart_svg(years, "Papers per year"))},
+                {"id": "per-dump", "title": "Papers per dump",
+                 "svg": Markup(bar_chart_svg(sorted(dumps.items()), "Papers per dump"))},
+                {"id": "together", "title": "Themes that occur together",
+                 "svg": Markup(matrix_svg([t.title for t in self.site.config.themes], matrix,
+                                          "Papers in both themes"))},
+            ],
+            page=self.page_meta("stats/", "Statistics", "The digest in numbers: papers per "
+                                "theme, year and dump, and which themes occur together.",
+                                "stats"))
+
+    def search(self) -> PageJob:
+        return self.render("search.html", "search/", page=self.page_meta(
+            "search/", "Search", "Search every paper of the digest by title, abstract, theme "
+            "and tag.", "search"))
 
     def not_found(self) -> PageJob:
         return self.render("404.html", "404.html", page=self.page_meta(

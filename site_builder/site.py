@@ -17,7 +17,9 @@ from site_builder.config import Config, Theme
 from site_builder.models import Paper
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-URL_RE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+# Characters that cannot appear raw in a URL end it: abstracts wrap links in LaTeX
+# (\url{...}) or templates ({URL}), and those braces are not part of the link.
+URL_RE = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
 SUMMARY_CHARS = 300
 
 

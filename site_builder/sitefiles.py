@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from site_builder import urls as U
-from site_builder.render import OutputFile
+from site_builder.models import OutputFile
 from site_builder.site import Site
 
 

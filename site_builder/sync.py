@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.errors import BuildError
-from site_builder.render import OutputFile
+from site_builder.models import OutputFile
 
 MARKER = ".site-builder"  # marks a folder as ours, so we never clean someone else's
 RECORD_VERSION = 2
+# Folders another build step writes after the sync (the Pagefind search index).
+OWNED_BY_OTHER_STEPS = frozenset({"pagefind", ".pagefind.new", ".pagefind.old"})
 
 
 @dataclass
@@ -91,6 +93,9 @@ class OutputRecord:
         staged.write_bytes(output.data)
         return True
 
+    def removes_html(self, fingerprints: dict[str, str]) -> bool:
+        return any(rel.endswith(".html") and rel not in fingerprints for rel in self.outputs)
+
     def commit(self, staged: Iterable[str], fingerprints: dict[str, str], stamp: str,
                warnings: list[str], stats: SyncStats) -> None:
         """Move staged files into place, remove stale ones, record what was built."""
@@ -106,6 +111,8 @@ class OutputRecord:
         wanted = set(fingerprints) | {MARKER}
         for path in sorted(self.out.rglob("*"), reverse=True):
             rel = path.relative_to(self.out).as_posix()
+            if rel.split("/", 1)[0] in OWNED_BY_OTHER_STEPS:
+                continue
             if path.is_file() and rel not in wanted:
                 path.unlink()
                 stats.removed += 1

@@ -56,6 +56,10 @@ def year_path(label: str, page: int = 1) -> str:
     return f"archive/{label.lower()}/" + (f"page/{page}/" if page > 1 else "")
 
 
+def section_path(name: str, page: int = 1) -> str:
+    return f"{name}/" + (f"page/{page}/" if page > 1 else "")
+
+
 def feed_paths(section: str) -> tuple[str, str]:
     """(RSS, Atom) paths of the feed of a section ('' for the whole site, 'themes/x/', ...)."""
     return f"{section}feed.xml", f"{section}atom.xml"

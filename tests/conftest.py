@@ -19,6 +19,7 @@ site:
   per_page: 3
   feed_items: 5
   home_items: 4
+  search: false
 dumps:
 {dumps}
 themes:

@@ -1,0 +1,49 @@
+"""Full-text search without a server: Pagefind indexes the built site.
+
+In: the output folder after a build. Out: ``pagefind/`` inside it (the index and
+Pagefind's UI bundle), made by the ``pagefind`` binary that PyPI's ``pagefind[bin]``
+ships. Only paper pages are indexed (they carry ``data-pagefind-body``), so a search
+lists each paper once, with its themes as filters. The index is rebuilt only when some
+page changed; it is always written under the site's own folder, so it works under a
+project subpath and offline.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from site_builder.errors import BuildError
+
+SEARCH_DIR = "pagefind"
+
+
+def pagefind_command() -> list[str]:
+    try:
+        import pagefind  # noqa: F401  (its __main__ runs the bundled binary)
+    except ImportError:
+        if shutil.which("pagefind"):
+            return ["pagefind"]
+        raise BuildError("pagefind", None,
+                         "the search indexer is missing: pip install 'pagefind[bin]' "
+                         "(make site installs it), or set site.search: false") from None
+    return [sys.executable, "-m", "pagefind"]
+
+
+def index_site(out: Path) -> None:
+    staging = out / f".{SEARCH_DIR}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [*pagefind_command(), "--site", str(out), "--output-path", str(staging), "--silent"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError("pagefind", None, f"indexing failed: {done.stderr.strip()[-500:]}")
+    # Swap the new index in whole, so the site never serves half an index.
+    old = out / f".{SEARCH_DIR}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if (out / SEARCH_DIR).exists():
+        (out / SEARCH_DIR).rename(old)
+    staging.rename(out / SEARCH_DIR)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,164 @@
+"""`make bench`: time ingest and builds on synthetic digests of 1,000 to 50,000 papers.
+
+Synthetic digests are made from the real entries (titles suffixed so they stay unique,
+dates spread over 2019-2025) and written as dumps in the real 000-style format, so
+ingest parses them like the real thing. Every step runs in a fresh process (startup
+and imports count) and is timed as the median of several runs; peak memory is the
+child's max RSS from wait4. The table is printed and written as JSON.
+
+Usage: python -m tests.bench.run_bench [--sizes 1000,5000] [--runs 3] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from site_builder.config import load_config  # noqa: E402
+from site_builder.dumps import read_dump  # noqa: E402
+from site_builder.models import RawEntry  # noqa: E402
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+HEADER = ("new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
+          "byAK and the research community\n\nNov 26\n\n")
+PER_DUMP = 2000
+
+
+def real_entries() -> list[RawEntry]:
+    config = load_config(REPO / "config.yaml")
+    seen: dict[str, RawEntry] = {}
+    for spec in config.dumps:
+        for entry in read_dump(config.dumps_dir / spec.file, spec.captured).entries:
+            seen.setdefault(entry.title, entry)
+    return list(seen.values())
+
+
+def synthetic_dumps(count: int, entries: list[RawEntry]) -> list[str]:
+    start = dt.date(2019, 1, 1).toordinal()
+    span = dt.date(2025, 12, 31).toordinal() - start
+    blocks = []
+    for i in range(count):
+        base = entries[i % len(entries)]
+        day = dt.date.fromordinal(start + (i * 7919) % span)
+        title = f"{base.title} (variant {i // len(entries) + 1})" if i >= len(entries) \
+            else base.title
+        comments = f" {i % 17}" if i % 3 == 0 else ""
+        blocks.append(f"{title}\n\n{base.abstract}\n\n  • {1 + i % 12} authors\n·\n"
+                      f"{MONTHS[day.month - 1]} {day.day}, {day.year}{comments}")
+    return [HEADER + "\n\n".join(blocks[i:i + PER_DUMP]) + "\n"
+            for i in range(0, len(blocks), PER_DUMP)]
+
+
+def make_project(root: Path, count: int, entries: list[RawEntry]) -> None:
+    for folder in ("templates", "static"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "content" / "pages").mkdir(parents=True)
+    shutil.copy(REPO / "content/pages/about.md", root / "content/pages/about.md")
+    dumps = root / "content" / "dumps"
+    dumps.mkdir()
+    names = []
+    for index, text in enumerate(synthetic_dumps(count, entries)):
+        name = f"{index:03d}_synthetic.txt"
+        (dumps / name).write_text(text, encoding="utf-8")
+        names.append(name)
+    config = (REPO / "config.yaml").read_text(encoding="utf-8")
+    head, rest = config.split("\ndumps:\n", 1)
+    tail = rest[rest.index("\nmax_themes:"):]
+    listing = "".join(f"  - file: {n}\n    captured: 2025-11-26\n" for n in names)
+    (root / "config.yaml").write_text(f"{head}\ndumps:\n{listing}{tail}", encoding="utf-8")
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one command in a fresh process."""
+    started = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{err}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def sb(*args: str) -> list[str]:
+    return [sys.executable, "-m", "site_builder", *args]
+
+
+def bench_size(count: int, runs: int, entries: list[RawEntry]) -> dict[str, float]:
+    results: dict[str, list[float]] = {}
+
+    def record(name: str, value: tuple[float, float]) -> None:
+        results.setdefault(name, []).append(value[0])
+        results.setdefault("peak_mib", []).append(value[1])
+
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix=f"bench-{count}-") as tmp:
+            root = Path(tmp)
+            make_project(root, count, entries)
+            record("ingest", timed(sb("ingest"), root))
+            record("full_build", timed(sb("build", "--clean"), root))
+            record("noop_rebuild", timed(sb("build"), root))
+            paper = sorted((root / "content/papers").glob("*.md"))[count // 2]
+            paper.write_text(paper.read_text().replace("note: ''", "note: Edited."))
+            record("edit_one_paper", timed(sb("build"), root))
+            template = root / "templates/paper.html"
+            template.write_text(template.read_text() + "{# edited #}\n")
+            record("edit_template", timed(sb("build"), root))
+            config = root / "config.yaml"
+            config.write_text(config.read_text().replace("home_items: 20", "home_items: 21"))
+            record("edit_config", timed(sb("build"), root))
+            if shutil.which("pagefind") or _has_pagefind():
+                record("search_index", timed(
+                    [sys.executable, "-m", "pagefind", "--site", "_site", "--silent"], root))
+    return {name: round(statistics.median(values), 3) if name != "peak_mib"
+            else round(max(values), 1) for name, values in results.items()}
+
+
+def _has_pagefind() -> bool:
+    try:
+        import pagefind  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--sizes", default="423,1000,5000,20000,50000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", default=str(REPO / "bench-results" / "bench.json"))
+    args = parser.parse_args()
+    entries = real_entries()
+    table = {}
+    columns = ["ingest", "full_build", "noop_rebuild", "edit_one_paper", "edit_template",
+               "edit_config", "search_index", "peak_mib"]
+    print("papers  " + "  ".join(f"{c:>14}" for c in columns), flush=True)
+    for size in (int(s) for s in args.sizes.split(",")):
+        runs = args.runs if size <= 20000 else 1
+        row = bench_size(size, runs, entries)
+        table[str(size)] = row
+        print(f"{size:>6}  " + "  ".join(f"{row.get(c, float('nan')):>14}" for c in columns),
+              flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {args.out} (seconds; peak_mib is the largest max RSS of any step)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
