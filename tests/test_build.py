@@ -1,0 +1,233 @@
+"""The build: golden output, rendered pages, determinism, incremental == clean, safety."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import build_site
+from site_builder.config import load_config
+from site_builder.errors import BuildError, ContentError
+from site_builder.ingest import ingest
+from tests.conftest import dump_text
+from tests.golden_site import EXPECTED, build_golden, files
+
+PAPER_A = """\
+Data Selection for Language Models via Importance Resampling
+
+We study data selection for LLMs. Code at https://github.com/p-lambda/dsir.
+
+  • 3 authors
+·
+Feb 6, 2023 4"""
+PAPER_B = """\
+Long-Context Training Recipes
+
+We extend the long-context window of LLMs to 128k tokens for code.
+
+  • 1 author
+·
+Mar 5"""
+PAPER_C = """\
+Another Paper About Scaling
+
+Scaling things up, no theme here."""
+
+
+def test_golden_site_matches_file_by_file(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_golden(out)
+    built, expected = files(out), files(EXPECTED)
+    assert sorted(built) == sorted(expected), "run `make golden` after an intended change"
+    for name in expected:
+        assert built[name] == expected[name], f"{name} differs: run `make golden` if intended"
+
+
+@pytest.fixture
+def digest(project: Callable[..., Path]) -> Path:
+    root = project({"a.txt": dump_text(PAPER_A, PAPER_B, PAPER_C)},
+                   captured={"a.txt": "2025-11-26"})
+    ingest(load_config(root / "config.yaml"))
+    return root
+
+
+def build(root: Path, out: str = "_site", **kw: object) -> Path:
+    build_site(root / "config.yaml", root / out, **kw)  # type: ignore[arg-type]
+    return root / out
+
+
+def test_paper_page_shows_everything(digest: Path) -> None:
+    site = build(digest)
+    html = (site / "papers/data-selection-for-language-models-via-importance-resampling/"
+                   "index.html").read_text()
+    assert "<h1" in html and "Data Selection for Language Models via Importance Resampling" in html
+    assert "We study data selection for LLMs." in html
+    assert 'href="/repo/themes/data-selection/"' in html
+    assert 'href="/repo/tags/llm/"' in html
+    assert "Feb 6, 2023" in html and "3 authors" in html and "4 comments" in html
+    assert "https://arxiv.org/search/?query=Data+Selection" in html
+    assert "https://huggingface.co/papers?q=" in html and "https://scholar.google.com/" in html
+    assert '<a href="https://github.com/p-lambda/dsir">' in html  # linkified in the abstract
+    assert "a.txt" in html  # the dump it came from
+    assert '<link rel="canonical" href="https://example.github.io/repo/papers/' in html
+    assert 'property="og:title"' in html
+
+
+def test_every_page_kind_is_built(digest: Path) -> None:
+    site = build(digest)
+    for path in ["index.html", "404.html", ".nojekyll", "robots.txt", "sitemap.xml",
+                 "themes/index.html", "themes/data-selection/index.html",
+                 "themes/long-context/index.html", "tags/index.html", "tags/llm/index.html",
+                 "archive/index.html", "archive/2025/index.html", "feeds/index.html",
+                 "feed.xml", "atom.xml", "themes/long-context/atom.xml", "tags/code/feed.xml",
+                 "feeds.opml", "discussed/index.html", "stats/index.html",
+                 "static/style.css"]:
+        assert (site / path).is_file(), path
+    theme = (site / "themes/long-context/index.html").read_text()
+    assert '<svg class="timeline" role="img"' in theme
+    assert "Long-Context Training Recipes" in theme
+
+
+def test_links_carry_the_base_path_and_404_works_from_any_depth(digest: Path) -> None:
+    site = build(digest, base_url="https://user.github.io/other/")
+    page = (site / "404.html").read_text()
+    hrefs = re.findall(r'(?:href|src)="([^"]+)"', page)
+    internal = [h for h in hrefs if not h.startswith(("http", "#"))]
+    assert internal and all(h.startswith("/other/") for h in internal), internal
+    robots = (site / "robots.txt").read_text()
+    assert "Sitemap: https://user.github.io/other/sitemap.xml" in robots
+
+
+def test_two_builds_are_byte_identical(digest: Path) -> None:
+    one = files(build(digest, "one", clean=True))
+    shutil.rmtree(digest / ".cache")
+    two = files(build(digest, "two", clean=True))
+    assert one == two
+
+
+def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path) -> None:
+    papers = digest / "content/papers"
+    edits: list[Callable[[], None]] = [
+        lambda: _edit(papers / "long-context-training-recipes.md", "authors: 1", "authors: 2"),
+        lambda: _edit(papers / "another-paper-about-scaling.md", "note: ''", "note: Now *noted*."),
+        lambda: _edit(digest / "templates/paper.html", "Abstract</h2>", "Summary</h2>"),
+        lambda: _edit(digest / "config.yaml", "title: Test Digest", "title: Renamed Digest"),
+        lambda: _new_dump(digest),
+        lambda: (papers / "another-paper-about-scaling.md").unlink(),
+        lambda: _edit(papers / "long-context-training-recipes.md", "hidden: false",
+                      "hidden: true"),
+    ]
+    build(digest)
+    for step, edit in enumerate(edits):
+        edit()
+        incremental = files(build(digest))
+        clean = files(build(digest, f"clean{step}", clean=True))
+        assert incremental == clean, f"edit {step} differs from a clean build"
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def _new_dump(root: Path) -> None:
+    (root / "content/dumps/b.txt").write_text(dump_text("Brand New Paper\n\nAbout code data."))
+    _edit(root / "config.yaml", "  - file: a.txt", "  - file: a.txt\n  - file: b.txt")
+    ingest(load_config(root / "config.yaml"))
+
+
+def test_noop_rebuild_touches_nothing(digest: Path) -> None:
+    site = build(digest)
+    stamps = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    result = build_site(digest / "config.yaml", site)
+    assert result.noop
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == stamps
+
+
+def test_one_paper_edit_rewrites_only_what_shows_it(digest: Path) -> None:
+    site = build(digest)
+    _edit(digest / "content/papers/another-paper-about-scaling.md", "note: ''", "note: Hi.")
+    result = build_site(digest / "config.yaml", site)
+    assert 0 < result.stats.written < 10
+    assert "Hi." in (site / "papers/another-paper-about-scaling/index.html").read_text()
+
+
+def test_crash_mid_build_leaves_a_correct_next_build(digest: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.sync as sync
+
+    build(digest)
+    _edit(digest / "content/papers/long-context-training-recipes.md",
+          "title: Long-Context Training Recipes", "title: Long-Context Recipes, Revised")
+    real = sync.os.replace
+    calls = {"n": 0}
+
+    def crash(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("power cut")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build(digest)
+    monkeypatch.setattr(sync.os, "replace", real)
+    # Revert the edit: a record that survived the crash would now wrongly skip pages.
+    _edit(digest / "content/papers/long-context-training-recipes.md",
+          "title: Long-Context Recipes, Revised", "title: Long-Context Training Recipes")
+    assert files(build(digest)) == files(build(digest, "clean", clean=True))
+
+
+def test_template_error_names_file_and_line_and_keeps_the_site(digest: Path) -> None:
+    site = build(digest)
+    before = files(site)
+    path = digest / "templates/paper.html"
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(8, "{{ no_such_variable }}\n")
+    path.write_text("".join(lines))
+    with pytest.raises(BuildError) as info:
+        build(digest)
+    assert info.value.file == "templates/paper.html" and info.value.line == 9
+    assert "no_such_variable" in str(info.value)
+    assert files(site) == before
+
+
+def test_malformed_front_matter_stops_the_build_and_keeps_the_site(digest: Path) -> None:
+    site = build(digest)
+    before = files(site)
+    path = digest / "content/papers/long-context-training-recipes.md"
+    _edit(path, "comments: null", "comments: lots")
+    with pytest.raises(ContentError) as info:
+        build(digest)
+    assert info.value.file == str(path) and info.value.line == 7
+    assert "'comments'" in str(info.value)
+    assert files(site) == before
+
+
+def test_unknown_front_matter_key_is_a_warning(digest: Path) -> None:
+    _edit(digest / "content/papers/long-context-training-recipes.md", "note: ''",
+          "note: ''\ncolour: red")
+    result = build_site(digest / "config.yaml", digest / "_site")
+    assert any("unknown field 'colour'" in w for w in result.warnings)
+
+
+def test_refuses_to_overwrite_a_foreign_folder(digest: Path) -> None:
+    foreign = digest / "precious"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("do not delete")
+    with pytest.raises(BuildError):
+        build_site(digest / "config.yaml", foreign)
+    assert (foreign / "thesis.tex").read_text() == "do not delete"
+
+
+def test_hidden_papers_appear_nowhere(digest: Path) -> None:
+    _edit(digest / "content/papers/long-context-training-recipes.md", "hidden: false",
+          "hidden: true")
+    site = build(digest)
+    leaks = [p for p, data in files(site).items() if b"Long-Context Training Recipes" in data]
+    assert leaks == []
