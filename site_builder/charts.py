@@ -90,10 +90,8 @@ def matrix_svg(labels: list[str], counts: list[list[int]], subject: str) -> str:
                      f'rotate(-60)" font-size="12" fill="currentColor">{escape(label)}</text>')
         for j in range(n):
             value = counts[i][j]
-            if i == j:
-                opacity = 0.0
-            else:
-                opacity = 0.12 + 0.88 * value / peak if value else 0.04
+            # The diagonal (a theme with itself) stays blank; empty pairs stay faint.
+            opacity = 0.0 if i == j else (0.12 + 0.88 * value / peak if value else 0.04)
             parts.append(
                 f'<rect class="matrix-cell" x="{label_w + j * cell}" y="{y}" width="{cell - 2}" '
                 f'height="{cell - 2}" fill="currentColor" fill-opacity="{opacity:.2f}"/>')

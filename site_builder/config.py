@@ -293,7 +293,8 @@ def _dumps(check: _Checker, raw: Any) -> tuple[DumpSpec, ...]:
 
 def _site(check: _Checker, raw: Any) -> SiteSettings:
     allowed = {"title": True, "description": True, "base_url": True, "language": False,
-               "author": False, "per_page": False, "feed_items": False, "home_items": False, "search": False}
+               "author": False, "per_page": False, "feed_items": False, "home_items": False,
+               "search": False}
     item = check.mapping(raw, "site", allowed)
     base_url = check.string(item.get("base_url"), "site.base_url")
     if base_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
