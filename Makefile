@@ -9,6 +9,13 @@ SB     := $(BIN)/site-builder
 
 .PHONY: help venv ingest site build serve test lint typecheck unit check bench golden clean e2e-deps
 
+# End-to-end tests need Debian's Chromium, Java and the W3C Nu checker (npm vnu-jar).
+VNU_VERSION := 26.9.27
+VNU_JAR     := .cache/e2e/node_modules/vnu-jar/build/dist/vnu.jar
+APT_NEEDS   := $(if $(wildcard /usr/bin/chromium),,chromium) \
+               $(if $(shell command -v java),,default-jre-headless) \
+               $(if $(shell command -v npm),,npm)
+
 help:
 	@echo "make site    ingest the dumps (curator edits kept) and build the site into _site/"
 	@echo "make serve   preview at http://127.0.0.1:8000/ with live reload"
@@ -51,7 +58,22 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# Installs what the end-to-end tests need when it can (root with apt-get); otherwise it
+# says what is missing, and the tests fail naming it rather than passing silently.
+e2e-deps:
+	@if [ -n "$(strip $(APT_NEEDS))" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing for the end-to-end tests: $(strip $(APT_NEEDS))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS); \
+	  else echo "warning: end-to-end tests need: $(strip $(APT_NEEDS)) (sudo apt-get install $(strip $(APT_NEEDS)))"; fi; \
+	fi
+	@if [ ! -f $(VNU_JAR) ]; then \
+	  if command -v npm >/dev/null; then \
+	    npm install --silent --no-audit --no-fund --ignore-scripts --prefix .cache/e2e vnu-jar@$(VNU_VERSION); \
+	  else echo "warning: npm is missing, cannot install vnu-jar for the HTML validation test"; fi; \
+	fi
+
+test: lint typecheck e2e-deps unit
 
 check: $(STAMP)
 	$(SB) check _site
