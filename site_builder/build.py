@@ -43,6 +43,7 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     noop: bool = False
     indexed: bool = False
+    search_pending: bool = False
 
     def summary(self) -> str:
         if self.noop:
@@ -131,7 +132,10 @@ def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
 
 
 def build_site(config_path: Path, out: Path, base_url: str | None = None,
-               clean: bool = False, workers: int | None = None) -> BuildResult:
+               clean: bool = False, workers: int | None = None,
+               index_search: bool = True) -> BuildResult:
+    """Build the site. With index_search=False a needed search index is left to the
+    caller (``result.search_pending``): the preview server reloads first, indexes after."""
     started = time.perf_counter()
     config = load_config(config_path, base_url)
     cache_dir = config.root / ".cache"
@@ -202,8 +206,11 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats)
     if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
-        index_site(out)
-        result.indexed = True
+        if index_search:
+            index_site(out)
+            result.indexed = True
+        else:
+            result.search_pending = True
     cache.save(cache_dir / "entries.pickle", used_papers, used_classes, used_html)
     result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
     result.files = len(fingerprints)

@@ -96,13 +96,20 @@ class Config:
 class _Checker:
     """Collects problems while walking the YAML tree, so all of them are reported."""
 
-    def __init__(self, file: str, lines: dict[str, int]) -> None:
+    def __init__(self, file: str, text: str) -> None:
         self.file = file
-        self.lines = lines
-        self.problems: list[Diagnostic] = []
+        self.text = text
+        self.failures: list[tuple[str, str]] = []
 
     def fail(self, key: str, message: str) -> None:
-        self.problems.append(Diagnostic(self.file, self.lines.get(key), f"{key}: {message}"))
+        self.failures.append((key, message))
+
+    @property
+    def problems(self) -> list[Diagnostic]:
+        # Line numbers need a second, pure-Python parse: only worth it when reporting.
+        lines = _key_lines(self.text) if self.failures else {}
+        return [Diagnostic(self.file, lines.get(key), f"{key}: {message}")
+                for key, message in self.failures]
 
     def mapping(self, value: Any, key: str, allowed: dict[str, bool]) -> dict[str, Any]:
         """Check a mapping: known keys only, required ones present (allowed[k] = required)."""
@@ -330,7 +337,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(name, [Diagnostic(name, line, f"not valid YAML: {exc}")]) from exc
-    check = _Checker(name, _key_lines(text))
+    check = _Checker(name, text)
     top = check.mapping(data, "", {"site": True, "dumps": True, "themes": True, "tags": False,
                                    "max_themes": False})
     site = _site(check, top.get("site"))
@@ -347,6 +354,6 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         tags=_tags(check, top.get("tags")),
         max_themes=check.integer(top.get("max_themes"), "max_themes", 4, 0),
     )
-    if check.problems:
+    if check.failures:
         raise ConfigError(name, check.problems)
     return config

@@ -57,6 +57,7 @@ from site_builder.build import build_site
 from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
 from site_builder.ingest import ingest
+from site_builder.search import index_site
 from site_builder.urls import Urls
 from site_builder.watch import POLL, QUIET, Rebuilder, Watcher
 
@@ -169,6 +170,7 @@ class PreviewServer:
         """Ingest if a dump or config.yaml changed, then build; report, then reload."""
         dumps = self.config_path.parent / "content" / "dumps"
         lines: list[str] = []
+        pending_search = False
         with self._site_lock:
             try:
                 config = load_config(self.config_path)
@@ -182,7 +184,10 @@ class PreviewServer:
                         self.log(f"ingest: {line}")
                     if report.errors:
                         raise SiteBuilderError("ingest", None, "\n".join(map(str, report.errors)))
-                result = build_site(self.config_path, self.out)
+                # The browser reloads before the search index is rebuilt (below): the
+                # index only matters once someone searches, the page edit at once.
+                result = build_site(self.config_path, self.out, index_search=False)
+                pending_search = result.search_pending
                 self.base_path = Urls(config.site.base_url).base_path
                 self.error = None
                 lines = [f"warning: {w}" for w in result.warnings] + [result.summary()]
@@ -198,6 +203,12 @@ class PreviewServer:
         if self._loop is not None:
             with suppress(RuntimeError):  # the loop closed while we built: nobody to reload
                 self._loop.call_soon_threadsafe(self._reload_clients)
+        if pending_search:
+            with self._site_lock:
+                try:
+                    index_site(self.out)
+                except SiteBuilderError as exc:
+                    self.log(f"error: search index: {exc}")
 
     def _reload_clients(self) -> None:
         message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
