@@ -44,6 +44,7 @@ class BuildResult:
     noop: bool = False
     indexed: bool = False
     search_pending: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def summary(self) -> str:
         if self.noop:
@@ -53,6 +54,18 @@ class BuildResult:
                 f"{self.stats.removed} removed"
                 + (", search index rebuilt" if self.indexed else "")
                 + f" ({self.seconds:.2f}s)")
+
+
+class Stopwatch:
+    """Records the seconds each stage took, for `build --timings` and the benchmark."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self.last, 4)
+        self.last = now
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic]
@@ -159,9 +172,13 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
     diagnostics: list[Diagnostic] = []
     used_papers, used_classes, used_html = set(), set(), set()  # type: set[str], set[str], set[str]
+    clock = Stopwatch(result.timings)
     papers, used_papers = load_entries(config, cache, diagnostics)
+    clock.lap("load")
     site = assemble(config, papers, cached_classifier(config, cache, used_classes))
-    related = related_map(site.entries, cache_dir)
+    clock.lap("classify")
+    related = related_map(site.entries, None if clean else cache_dir)
+    clock.lap("related")
     by_slug = {e.slug: e for e in site.entries}
 
     def related_of(entry: Entry) -> list[Entry]:
@@ -190,7 +207,9 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         if not all(record.is_current(path, fp) for path in feed.paths):
             todo_feeds.append(feed)
 
+    clock.lap("plan")
     staged = render_jobs(env, todo_pages, record, workers)
+    clock.lap("render")
     for feed in todo_feeds:
         staged += [o.path for o in feeds.write(feed) if record.stage(o)]
     extras: list[OutputFile] = [feeds.opml()]
@@ -204,11 +223,14 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
     result.warnings = [str(d) for d in diagnostics]
     html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
+    clock.lap("feeds")
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats)
+    clock.lap("write")
     if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
         if index_search:
             index_site(out)
             result.indexed = True
+            clock.lap("search")
         else:
             result.search_pending = True
     cache.save(cache_dir / "entries.pickle", used_papers, used_classes, used_html)

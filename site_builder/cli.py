@@ -80,6 +80,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(result.summary())
+    if args.timings:
+        print("timings: " + json.dumps(result.timings))
     return 0
 
 
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="_site", help="output folder (default _site)")
     p.add_argument("--base-url", default=None, help="override site.base_url")
     p.add_argument("--clean", action="store_true", help="ignore the incremental cache")
+    p.add_argument("--timings", action="store_true", help="print seconds per build stage")
     p.set_defaults(func=_cmd_build)
 
     p = verbs.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on change")

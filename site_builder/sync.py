@@ -93,6 +93,24 @@ class OutputRecord:
         staged.write_bytes(output.data)
         return True
 
+    def _remove_stale(self, wanted: set[str], stats: SyncStats) -> None:
+        """Delete files no output claims, then folders left empty (deepest first)."""
+        folders: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.out):
+            rel_dir = os.path.relpath(dirpath, self.out)
+            if rel_dir == ".":
+                dirnames[:] = [d for d in dirnames if d not in OWNED_BY_OTHER_STEPS]
+            else:
+                folders.append(dirpath)
+            for name in filenames:
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                if rel not in wanted:
+                    os.unlink(os.path.join(dirpath, name))
+                    stats.removed += 1
+        for folder in sorted(folders, key=len, reverse=True):
+            if not os.listdir(folder):
+                os.rmdir(folder)
+
     def removes_html(self, fingerprints: dict[str, str]) -> bool:
         return any(rel.endswith(".html") and rel not in fingerprints for rel in self.outputs)
 
@@ -108,16 +126,7 @@ class OutputRecord:
             os.replace(self.staging / rel, target)
             stats.written += 1
         shutil.rmtree(self.staging, ignore_errors=True)
-        wanted = set(fingerprints) | {MARKER}
-        for path in sorted(self.out.rglob("*"), reverse=True):
-            rel = path.relative_to(self.out).as_posix()
-            if rel.split("/", 1)[0] in OWNED_BY_OTHER_STEPS:
-                continue
-            if path.is_file() and rel not in wanted:
-                path.unlink()
-                stats.removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+        self._remove_stale(set(fingerprints) | {MARKER}, stats)
         outputs = {rel: [fp, *(self._stat(rel) or [0, 0])] for rel, fp in
                    sorted(fingerprints.items())}
         self.record_path.parent.mkdir(parents=True, exist_ok=True)

@@ -80,18 +80,26 @@ def make_project(root: Path, count: int, entries: list[RawEntry]) -> None:
     (root / "config.yaml").write_text(f"{head}\ndumps:\n{listing}{tail}", encoding="utf-8")
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one command in a fresh process."""
+def timed(cmd: list[str], cwd: Path, stages: dict[str, list[float]] | None = None
+          ) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one command in a fresh process.
+
+    With ``stages``, the build's own per-stage timings (`build --timings`) are collected.
+    """
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{err}")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{err.read().decode()}")
+        for line in out.read().decode().splitlines():
+            if stages is not None and line.startswith("timings: "):
+                for stage, value in json.loads(line[len("timings: "):]).items():
+                    stages.setdefault(stage, []).append(value)
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -101,6 +109,7 @@ def sb(*args: str) -> list[str]:
 
 def bench_size(count: int, runs: int, entries: list[RawEntry]) -> dict[str, float]:
     results: dict[str, list[float]] = {}
+    stages: dict[str, list[float]] = {}
 
     def record(name: str, value: tuple[float, float]) -> None:
         results.setdefault(name, []).append(value[0])
@@ -111,7 +120,7 @@ def bench_size(count: int, runs: int, entries: list[RawEntry]) -> dict[str, floa
             root = Path(tmp)
             make_project(root, count, entries)
             record("ingest", timed(sb("ingest"), root))
-            record("full_build", timed(sb("build", "--clean"), root))
+            record("full_build", timed(sb("build", "--clean", "--timings"), root, stages))
             record("noop_rebuild", timed(sb("build"), root))
             paper = sorted((root / "content/papers").glob("*.md"))[count // 2]
             paper.write_text(paper.read_text().replace("note: ''", "note: Edited."))
@@ -122,19 +131,13 @@ def bench_size(count: int, runs: int, entries: list[RawEntry]) -> dict[str, floa
             config = root / "config.yaml"
             config.write_text(config.read_text().replace("home_items: 20", "home_items: 21"))
             record("edit_config", timed(sb("build"), root))
-            if shutil.which("pagefind") or _has_pagefind():
-                record("search_index", timed(
-                    [sys.executable, "-m", "pagefind", "--site", "_site", "--silent"], root))
-    return {name: round(statistics.median(values), 3) if name != "peak_mib"
-            else round(max(values), 1) for name, values in results.items()}
-
-
-def _has_pagefind() -> bool:
-    try:
-        import pagefind  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    row = {name: round(statistics.median(values), 3) if name != "peak_mib"
+           else round(max(values), 1) for name, values in results.items()}
+    # Stages of the full clean build, timed inside the build: related papers (TF-IDF)
+    # and the Pagefind search index get their own columns.
+    row.update({f"stage_{name}": round(statistics.median(values), 3)
+                for name, values in stages.items()})
+    return row
 
 
 def main() -> int:
@@ -146,8 +149,10 @@ def main() -> int:
     entries = real_entries()
     table = {}
     columns = ["ingest", "full_build", "noop_rebuild", "edit_one_paper", "edit_template",
-               "edit_config", "search_index", "peak_mib"]
-    print("papers  " + "  ".join(f"{c:>14}" for c in columns), flush=True)
+               "edit_config", "peak_mib", "stage_classify", "stage_related", "stage_render",
+               "stage_search"]
+    print("papers  " + "  ".join(f"{c.removeprefix('stage_'):>14}" for c in columns),
+          flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         runs = args.runs if size <= 20000 else 1
         row = bench_size(size, runs, entries)
