@@ -76,7 +76,7 @@ e2e-deps:
 test: lint typecheck e2e-deps unit
 
 check: $(STAMP)
-	$(SB) check _site
+	$(SB) check _site $(if $(BASE_URL),--base-url $(BASE_URL))
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.golden_site --regenerate

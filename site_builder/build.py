@@ -152,7 +152,9 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     started = time.perf_counter()
     config = load_config(config_path, base_url)
     cache_dir = config.root / ".cache"
-    record = OutputRecord(out, cache_dir / f"build-{digest(str(out.resolve()))}.json", clean)
+    # The record lives beside the output folder (like its staging folder), so it goes
+    # wherever the output goes and never piles up in the project.
+    record = OutputRecord(out, out.parent / f".{out.name}.build-record.json", clean)
     stamp = input_stamp(config, out)
     result = BuildResult(out=out)
     if not clean and record.stamp == stamp and record.outputs_intact():

@@ -12,6 +12,7 @@ unchanged digest gives byte-identical feeds.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -80,7 +81,6 @@ class FeedWriter:
         fg.id(feed_id(section))
         fg.title(strip_bidi(title))
         fg.subtitle(" ".join(subtitle.split()) or title)
-        fg.link(href=self.links.abs_url(section), rel="alternate")
         fg.language(cfg.language)
         fg.author({"name": cfg.author})
         fg.generator("site-builder")
@@ -90,10 +90,12 @@ class FeedWriter:
         fg.lastBuildDate(newest)
         for entry in chosen:
             self.add_entry(fg, entry)
-        # Self links differ per format, so they are set just before each serialisation.
-        fg.link(href=self.links.abs_url(atom_path), rel="self")
+        # Self links differ per format. RSS takes its channel <link> from the last link
+        # added, so the page link goes last there.
+        home = {"href": self.links.abs_url(section), "rel": "alternate"}
+        fg.link([home, {"href": self.links.abs_url(atom_path), "rel": "self"}], replace=True)
         atom = fg.atom_str(pretty=True)
-        fg.link(href=self.links.abs_url(rss_path), rel="self", replace=True)
+        fg.link([{"href": self.links.abs_url(rss_path), "rel": "self"}, home], replace=True)
         rss = fg.rss_str(pretty=True)
         return [OutputFile(rss_path, rss), OutputFile(atom_path, atom)]
 
@@ -106,7 +108,10 @@ class FeedWriter:
         fe.title(strip_bidi(paper.title))
         fe.link(href=self.links.abs_url(U.paper_path(entry.slug)), rel="alternate")
         fe.content(self.abstract_html(entry), type="html")
-        fe.summary(strip_bidi(entry.summary) or strip_bidi(paper.title))
+        # Readers render an RSS <description> as HTML, so the plain-text summary goes in
+        # escaped (type html): markup quoted in an abstract stays text, never runs.
+        fe.summary(html.escape(strip_bidi(entry.summary) or strip_bidi(paper.title)),
+                   type="html")
         fe.published(when)
         fe.updated(when)
         for slug in entry.themes:

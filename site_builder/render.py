@@ -103,7 +103,7 @@ class Renderer:
             "abs_url": links.abs_url,
             "site": {"title": settings.title, "description": settings.description,
                      "base_url": settings.base_url, "language": settings.language,
-                     "author": settings.author},
+                     "author": settings.author, "search": settings.search},
             "nav": {name: links.url(path) for name, path in (
                 ("home", ""), ("themes", "themes/"), ("tags", "tags/"), ("archive", "archive/"),
                 ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"),
