@@ -1,0 +1,47 @@
+"""Related papers: TF-IDF cosine over the real digest, deterministic and cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from site_builder.classify import classify
+from site_builder.config import load_config
+from site_builder.content import load_papers
+from site_builder.related import compute_related, related_map
+from site_builder.site import Site, assemble
+from tests.conftest import REPO
+
+
+def real_site() -> Site:
+    config = load_config(REPO / "config.yaml")
+    return assemble(config, load_papers(config.papers_dir, []), lambda p: classify(p, config))
+
+
+def test_importance_resampling_neighbours_are_about_data_selection(tmp_path: Path) -> None:
+    site = real_site()
+    related = related_map(site.entries, tmp_path)
+    by_slug = {e.slug: e for e in site.entries}
+    slug = "data-selection-for-language-models-via-importance-resampling"
+    neighbours = related[slug]
+    assert len(neighbours) == 5 and slug not in neighbours
+    about_selection = [s for s in neighbours if "data-selection" in by_slug[s].themes]
+    assert len(about_selection) >= 2, [(s, by_slug[s].themes) for s in neighbours]
+
+
+def test_deterministic_and_tie_broken_by_slug() -> None:
+    slugs = ["a", "b", "c", "d", "e", "f"]
+    texts = ["alpha beta", "alpha beta", "alpha beta", "gamma delta", "epsilon", "zeta eta"]
+    first = compute_related(slugs, texts, 2)
+    assert first == compute_related(slugs, texts, 2)
+    assert first["a"] == ["b", "c"] and first["c"] == ["a", "b"]
+    assert first["d"] == []  # nothing in common: no neighbour below the similarity floor
+
+
+def test_result_is_cached_by_corpus(tmp_path: Path) -> None:
+    site = real_site()
+    first = related_map(site.entries[:50], tmp_path)
+    cached = list(tmp_path.glob("related-*.json"))
+    assert len(cached) == 1
+    assert related_map(site.entries[:50], tmp_path) == first
+    related_map(site.entries[:60], tmp_path)
+    assert len(list(tmp_path.glob("related-*.json"))) == 1  # the old corpus was dropped
