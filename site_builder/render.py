@@ -25,27 +25,43 @@ from site_builder.content import split_front_matter
 from site_builder.errors import BuildError, ContentError
 from site_builder.markdown import render_markdown
 from site_builder.models import OutputFile
-from site_builder.site import Entry, Site, sort_key
+from site_builder.site import Entry, Site, entry_key, sort_key
 from site_builder.views import View, Views
 
 
 @dataclass(frozen=True)
 class PageJob:
-    """One HTML page to render: the template and the complete view it sees."""
+    """One HTML page to render: the template and the complete view it sees.
+
+    Either ``context`` is given, or ``make_context`` builds it when the page is rendered
+    and ``key`` stands for it: a record of every input the view is a pure function of
+    (besides config, templates and code, which the build's salt covers). Paper pages use
+    the key, so an incremental build does not build 50,000 views to render one.
+    """
 
     path: str
     template: str
-    context: dict[str, Any]
+    context: dict[str, Any] | None = None
+    make_context: Callable[[], dict[str, Any]] | None = None
+    key: str | None = None
 
     def fingerprint_material(self) -> str:
+        if self.key is not None:
+            return f"{self.template}\0{self.key}"
         # The view is plain data (str, int, None, Markup, lists, dicts), so its repr is a
         # faithful, deterministic record of everything the template can show.
         return f"{self.template}\0{self.context!r}"
 
+    def view(self) -> dict[str, Any]:
+        if self.context is not None:
+            return self.context
+        assert self.make_context is not None
+        return self.make_context()
+
 
 def render_page(env: jinja2.Environment, job: PageJob) -> OutputFile:
     try:
-        html = env.get_template(job.template).render(**job.context)
+        html = env.get_template(job.template).render(**job.view())
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(exc.filename or job.template, exc.lineno,
                          exc.message or str(exc)) from exc
@@ -109,7 +125,18 @@ class Renderer:
                 ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"),
                 ("discussed", "discussed/"), ("stats", "stats/"))},
             "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"]},
+            "card_html": self.card_html,
         })
+        self._cards_html: dict[tuple[str, int], Markup] = {}
+
+    def card_html(self, card: View, level: int = 2) -> Markup:
+        """A paper card rendered once (by the paper_card macro) and reused in every list."""
+        key = (card["url"], level)
+        html = self._cards_html.get(key)
+        if html is None:
+            macro = self.env.get_template("partials/paper_card.html").module.paper_card  # type: ignore[attr-defined]
+            html = self._cards_html[key] = Markup(macro(card, level))
+        return html
 
     def page_meta(self, path: str, title: str, description: str, section: str,
                   feed: View | None = None, og_type: str = "website") -> View:
@@ -210,10 +237,15 @@ class Renderer:
 
     def paper(self, entry: Entry) -> PageJob:
         path = U.paper_path(entry.slug)
-        view = self.views.paper(entry, self.related(entry))
-        return self.render("paper.html", path, paper=view,
-                           page=self.page_meta(path, view["title"], entry.summary, "paper",
-                                               og_type="article"))
+        related = self.related(entry)
+
+        def make_context() -> dict[str, Any]:
+            view = self.views.paper(entry, related)
+            return {"paper": view, "page": self.page_meta(path, view["title"], entry.summary,
+                                                          "paper", og_type="article")}
+
+        key = "\0".join([entry_key(entry), *(entry_key(r) for r in related)])
+        return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key)
 
     def content_pages(self, pages: list[ContentPage]) -> Iterator[PageJob]:
         for content in pages:

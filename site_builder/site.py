@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from site_builder.classify import Classification
 from site_builder.config import Config, Theme
@@ -43,6 +44,11 @@ class Entry:
     def slug(self) -> str:
         return self.paper.slug
 
+    @cached_property
+    def key(self) -> str:
+        """Everything a page can show of this entry, as one string (see entry_key)."""
+        return repr((self.paper, self.themes, self.tags, self.date))
+
     @property
     def year_label(self) -> str:
         return str(self.date.year) if self.date else "Undated"
@@ -62,6 +68,10 @@ class Site:
     by_tag: tuple[tuple[TagInfo, tuple[Entry, ...]], ...]
     by_year: tuple[tuple[str, tuple[Entry, ...]], ...]
     captured: Mapping[str, dt.date | None]
+
+
+def entry_key(entry: Entry) -> str:
+    return entry.key
 
 
 def plain_summary(text: str, limit: int = SUMMARY_CHARS) -> str:

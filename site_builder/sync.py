@@ -15,6 +15,7 @@ a crash mid-build there is no record and the next build re-renders everything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -48,6 +49,8 @@ class OutputRecord:
         self.outputs: dict[str, list[object]] = {}
         self.stamp = ""
         self.warnings: list[str] = []
+        self._current: set[str] = set()
+        self._loaded = False
         if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
             raise BuildError(str(out), None,
                              "output folder exists and was not made by site-builder; "
@@ -60,13 +63,14 @@ class OutputRecord:
                 if data.get("version") == RECORD_VERSION:
                     self.outputs, self.stamp = data["outputs"], data["stamp"]
                     self.warnings = data.get("warnings", [])
+                    self._loaded = True
             except (OSError, ValueError, KeyError):
                 self.outputs = {}
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _stat(self, rel: str) -> list[int] | None:
         try:
-            st = (self.out / rel).stat()
+            st = os.stat(os.path.join(self.out, rel))
         except OSError:
             return None
         return [st.st_size, st.st_mtime_ns]
@@ -78,7 +82,10 @@ class OutputRecord:
 
     def is_current(self, rel: str, fingerprint: str) -> bool:
         rec = self.outputs.get(rel)
-        return rec is not None and rec[0] == fingerprint and self._stat(rel) == rec[1:]
+        if rec is None or rec[0] != fingerprint or self._stat(rel) != rec[1:]:
+            return False
+        self._current.add(rel)  # untouched by this build: its recorded stat stays valid
+        return True
 
     def stage(self, output: OutputFile) -> bool:
         """Stage one rendered file if its bytes differ from disk; True when staged."""
@@ -92,6 +99,15 @@ class OutputRecord:
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.write_bytes(output.data)
         return True
+
+    def _prune_empty(self, rel_dir: str) -> None:
+        """Remove rel_dir and its parents while they are empty (never the output itself)."""
+        while rel_dir:
+            folder = os.path.join(self.out, rel_dir)
+            if not os.path.isdir(folder) or os.listdir(folder):
+                return
+            os.rmdir(folder)
+            rel_dir = os.path.dirname(rel_dir)
 
     def _remove_stale(self, wanted: set[str], stats: SyncStats) -> None:
         """Delete files no output claims, then folders left empty (deepest first)."""
@@ -120,15 +136,26 @@ class OutputRecord:
         self.record_path.unlink(missing_ok=True)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / MARKER).touch()
-        for rel in staged:
+        staged_set = set(staged)
+        for rel in staged_set:
             target = self.out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.staging / rel, target)
             stats.written += 1
         shutil.rmtree(self.staging, ignore_errors=True)
-        self._remove_stale(set(fingerprints) | {MARKER}, stats)
-        outputs = {rel: [fp, *(self._stat(rel) or [0, 0])] for rel, fp in
-                   sorted(fingerprints.items())}
+        wanted = set(fingerprints) | {MARKER}
+        if self._loaded:
+            # The previous build's record lists every file it made: only those can be stale.
+            for rel in sorted(set(self.outputs) - wanted):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.out, rel))
+                    stats.removed += 1
+                self._prune_empty(os.path.dirname(rel))
+        else:
+            self._remove_stale(wanted, stats)
+        outputs = {rel: [fp, *(self.outputs[rel][1:] if rel in self._current and rel not in
+                               staged_set else self._stat(rel) or [0, 0])]
+                   for rel, fp in sorted(fingerprints.items())}
         self.record_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"version": RECORD_VERSION, "stamp": stamp,

@@ -9,7 +9,7 @@ serves it) and absolute URLs for canonical links, feeds and the sitemap.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from functools import cached_property, lru_cache
 from urllib.parse import quote, urlsplit
 
 
@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 class Urls:
     base_url: str  # absolute, ends with "/"
 
-    @property
+    @cached_property
     def base_path(self) -> str:
         """``/repo/`` for a project site, ``/`` at a domain root."""
         path = urlsplit(self.base_url).path or "/"
@@ -25,17 +25,23 @@ class Urls:
 
     def url(self, path: str) -> str:
         """Link to a site-relative path, with the base path: ``url('tags/')`` -> ``/repo/tags/``."""
-        return self.base_path + quote(path.lstrip("/"), safe="/#?=&.-_~")
+        return self.base_path + _quote_path(path)
 
     def abs_url(self, path: str) -> str:
-        return self.base_url + quote(path.lstrip("/"), safe="/#?=&.-_~")
+        return self.base_url + _quote_path(path)
+
+
+@lru_cache(maxsize=65536)
+def _quote_path(path: str) -> str:
+    # Pure and called tens of thousands of times per build (every card, chip and page
+    # link), so memoised.
+    return quote(path.lstrip("/"), safe="/#?=&.-_~")
 
 
 def output_path(page_path: str) -> str:
     """File that serves a site-relative page path: ``papers/x/`` -> ``papers/x/index.html``."""
     path = page_path + "index.html" if page_path == "" or page_path.endswith("/") else page_path
-    parts = PurePosixPath(path).parts
-    if any(part in ("..", ".") for part in parts) or path.startswith("/"):
+    if path.startswith("/") or any(part in ("..", ".", "") for part in path.split("/")):
         raise ValueError(f"unsafe output path {page_path!r}")
     return path
 
