@@ -18,7 +18,7 @@ from pathlib import Path
 
 from site_builder.site import Entry
 
-BLOCK_ROWS = 512
+BLOCK_ROWS = 128
 MIN_SIMILARITY = 0.05
 CACHE_VERSION = "related-v1"
 

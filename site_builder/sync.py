@@ -50,6 +50,7 @@ class OutputRecord:
         self.stamp = ""
         self.warnings: list[str] = []
         self._current: set[str] = set()
+        self._made: set[str] = set()  # staging folders already created
         self._loaded = False
         if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
             raise BuildError(str(out), None,
@@ -95,9 +96,13 @@ class OutputRecord:
                 return False
         except OSError:
             pass
-        staged = self.staging / output.path
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(output.data)
+        staged = os.path.join(self.staging, output.path)
+        folder = os.path.dirname(staged)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        with open(staged, "wb") as handle:
+            handle.write(output.data)
         return True
 
     def _prune_empty(self, rel_dir: str) -> None:
@@ -134,14 +139,23 @@ class OutputRecord:
                warnings: list[str], stats: SyncStats) -> None:
         """Move staged files into place, remove stale ones, record what was built."""
         self.record_path.unlink(missing_ok=True)
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / MARKER).touch()
         staged_set = set(staged)
-        for rel in staged_set:
-            target = self.out / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / rel, target)
-            stats.written += 1
+        if not self.out.exists() and self.staging.exists():
+            # A first build: the staging folder is the whole site, moved in one rename.
+            os.rename(self.staging, self.out)
+            stats.written += len(staged_set)
+        else:
+            self.out.mkdir(parents=True, exist_ok=True)
+            made: set[str] = set()
+            for rel in sorted(staged_set):
+                target = os.path.join(self.out, rel)
+                folder = os.path.dirname(target)
+                if folder not in made:
+                    os.makedirs(folder, exist_ok=True)
+                    made.add(folder)
+                os.replace(os.path.join(self.staging, rel), target)
+                stats.written += 1
+        (self.out / MARKER).touch()
         shutil.rmtree(self.staging, ignore_errors=True)
         wanted = set(fingerprints) | {MARKER}
         if self._loaded:
