@@ -4,20 +4,28 @@ Two layers: small configs written to a temp config.yaml pin the scoring semantic
 (each rule once, fields, thresholds, exclusions, the max_themes cap, curated themes and
 tags); the repository's config.yaml is checked against hand-written and real papers
 (verbatim titles and abstracts from content/dumps/) whose themes a curator would sign.
+A third layer keeps the classifier as it was before prefilters (every regex run on
+every paper) and asks for identical results on every real paper in content/papers/
+and on texts built near the rules' literals, in mixed case and Unicode look-alikes.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder.classify import Classification, classify
-from site_builder.config import Config, load_config
+from site_builder.classify import Classification, _classifier, classify
+from site_builder.config import Config, Rule, load_config
+from site_builder.content import load_papers
 from site_builder.errors import ContentError
 from site_builder.models import Paper
+from site_builder.prefilter import VERBATIM, alternatives, prefilter
 from tests.conftest import REPO
 
 SITE = """\
@@ -386,6 +394,103 @@ def test_passing_domain_words_do_not_tag(real: Config) -> None:
     assert not {"code", "math", "legal"} & set(result.tags)
     # DSIR says "domain-specific (e.g., Codex)" once: not a code paper.
     assert "code" not in classify(real_paper(DSIR), real).tags
+
+
+# --- prefilters change nothing: classify against every regex run, kept verbatim -------
+
+def classify_reference(paper: Paper, config: Config) -> Classification:
+    """classify as it was before prefilters (curated themes assumed known): every
+    rule's and every tag's regex runs on the paper."""
+    def text(field: str) -> str:
+        return {"title": paper.title, "abstract": paper.abstract}.get(
+            field, f"{paper.title}\n{paper.abstract}")
+
+    def matched(rules: tuple[Rule, ...]) -> float:
+        return sum(r.weight for r in rules if r.pattern.search(text(r.field)))
+
+    scores = tuple((t.slug, matched(t.rules) - matched(t.exclude)) for t in config.themes)
+    order = {slug: i for i, (slug, _) in enumerate(scores)}
+    if paper.themes:
+        themes = tuple(t.slug for t in config.themes if t.slug in paper.themes)
+    else:
+        passing = [(slug, score) for (slug, score), t in zip(scores, config.themes, strict=True)
+                   if score >= t.threshold]
+        kept = sorted(passing, key=lambda item: (-item[1], order[item[0]]))[:config.max_themes]
+        themes = tuple(sorted((slug for slug, _ in kept), key=order.__getitem__))
+    tags = {tag.slug for tag in config.tags
+            if any(p.search(paper.title) or p.search(paper.abstract) for p in tag.patterns)}
+    tags |= {re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") for name in paper.tags}
+    return Classification(themes=themes, tags=tuple(sorted(tags)), theme_scores=scores)
+
+
+def test_every_real_paper_classifies_as_with_every_regex(real: Config) -> None:
+    papers = load_papers(REPO / "content" / "papers", [])
+    assert len(papers) > 400
+    for p in papers:
+        assert classify(p, real) == classify_reference(p, real), p.slug
+
+
+# Stand-ins for ASCII letters and digits: some re equates with them under IGNORECASE
+# (dotted and dotless i, long s, Kelvin sign), some only look alike (Cyrillic a,
+# ligatures, other digits); and characters whose lowercase is longer or context-bound.
+_LOOKALIKES = {"i": "ıİ", "I": "İı", "s": "ſ", "S": "ſß", "k": "\u212a", "K": "\u212a",
+               "f": "ﬁﬀ", "a": "а", "3": "٣３", "7": "７", "0": "०", "e": "Σς"}
+_CASES: list[Callable[[str], str]] = [str, str.lower, str.upper, str.title, str.swapcase]
+
+
+@functools.cache
+def _fragments() -> list[str]:
+    """Bits of real titles and abstracts (one to four words), and every literal the
+    config's prefilters look for: texts near every decision a rule makes."""
+    config = load_config(REPO / "config.yaml")
+    patterns = [r.pattern for t in config.themes for r in (*t.rules, *t.exclude)]
+    patterns += [p for t in config.tags for p in t.patterns]
+    words = {lit.removeprefix(VERBATIM) for p in patterns for part in alternatives(p)
+             for lits, _ in prefilter(part).needs for lit in lits}
+    for paper in load_papers(REPO / "content" / "papers", [])[::5]:
+        for text in (paper.title, paper.abstract):
+            tokens = text.split()
+            words.update(" ".join(tokens[i:i + 1 + i % 4]) for i in range(0, len(tokens), 3))
+    return sorted(words)
+
+
+@st.composite
+def _near_rules(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 20))):
+        word: str = draw(st.sampled_from(_CASES))(draw(st.sampled_from(_fragments())))
+        for i in draw(st.lists(st.integers(0, max(len(word) - 1, 0)), max_size=2)):
+            if word[i:i + 1] in _LOOKALIKES:
+                word = word[:i] + draw(st.sampled_from(_LOOKALIKES[word[i]])) + word[i + 1:]
+        parts.append(word + draw(st.sampled_from([" ", " ", "", "\n", "-", ". "])))
+    return "".join(parts)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=_near_rules(), abstract=_near_rules(),
+       tags=st.lists(st.sampled_from(["code", "Time Series", "my tag"]), max_size=2))
+def test_texts_near_every_rule_classify_as_with_every_regex(
+        real: Config, title: str, abstract: str, tags: list[str]) -> None:
+    p = paper(title, abstract, tags=tuple(tags))
+    assert classify(p, real) == classify_reference(p, real)
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=_texts, abstract=_texts, cap=st.integers(min_value=0, max_value=3))
+def test_small_configs_classify_as_with_every_regex(
+        small_configs: dict[int, Config], title: str, abstract: str, cap: int) -> None:
+    p = paper(title, abstract)
+    assert classify(p, small_configs[cap]) == classify_reference(p, small_configs[cap])
+
+
+def test_one_classifier_per_config_is_reused(real: Config, tmp_path: Path) -> None:
+    # The prefilters are built on first use for a Config object and found again after.
+    classify(paper("x"), real)
+    hits = _classifier.cache_info().hits
+    classify(paper("y"), real)
+    assert _classifier.cache_info().hits == hits + 1
+    other = small_config(tmp_path)
+    assert classify(paper("Alpha"), other).themes == ("alpha",)
 
 
 # --- verbatim titles and abstracts from content/dumps/ ---------------------------------
