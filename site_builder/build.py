@@ -179,7 +179,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     clock.lap("load")
     site = assemble(config, papers, cached_classifier(config, cache, used_classes))
     clock.lap("classify")
-    related = related_map(site.entries, None if clean else cache_dir)
+    related = related_map(site.entries, cache_dir, reuse=not clean)
     clock.lap("related")
     by_slug = {e.slug: e for e in site.entries}
 

@@ -61,11 +61,12 @@ def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, lis
     return related
 
 
-def related_map(entries: Sequence[Entry], cache_dir: Path | None, k: int = 5
-                ) -> dict[str, list[str]]:
+def related_map(entries: Sequence[Entry], cache_dir: Path | None, k: int = 5,
+                reuse: bool = True) -> dict[str, list[str]]:
+    """Related slugs per slug; ``reuse=False`` (a clean build) recomputes, then caches."""
     key = corpus_key(entries, k)
     cache = cache_dir / f"related-{key}.json" if cache_dir else None
-    if cache is not None and cache.exists():
+    if reuse and cache is not None and cache.exists():
         loaded: dict[str, list[str]] = json.loads(cache.read_text(encoding="utf-8"))
         return loaded
     ordered = sorted(entries, key=lambda e: e.slug)
