@@ -188,7 +188,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
 
     links = U.Urls(config.site.base_url)
     markdown = cached_markdown(cache, used_html)
-    env = make_environment(config.root / "templates")
+    env = make_environment(config.root / "templates", cache_dir / "jinja")
     renderer = Renderer(site, links, env, related_of, markdown)
     feeds = FeedWriter(site, links, markdown)
     page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)

@@ -81,9 +81,16 @@ class ContentPage:
     html: str
 
 
-def make_environment(templates: Path) -> jinja2.Environment:
+def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.Environment:
+    """One environment per build. With ``cache_dir``, compiled templates are kept on disk
+    (Jinja checks each template's mtime), so a rebuild does not recompile them."""
+    cache = None
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        bytecode_cache=cache,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
