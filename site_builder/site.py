@@ -8,6 +8,7 @@ Hidden papers are left out here, so no later stage can leak them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,8 +47,10 @@ class Entry:
 
     @cached_property
     def key(self) -> str:
-        """Everything a page can show of this entry, as one string (see entry_key)."""
-        return repr((self.paper, self.themes, self.tags, self.date))
+        """A digest of everything a page can show of this entry (see entry_key); a digest,
+        not the text, because every paper page's key holds six of them."""
+        text = repr((self.paper, self.themes, self.tags, self.date)).encode()
+        return hashlib.blake2b(text, digest_size=16).hexdigest()
 
     @property
     def year_label(self) -> str:
