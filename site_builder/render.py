@@ -166,8 +166,9 @@ class Renderer:
                 "page": number, "pages": pages,
                 "prev_url": self.links.url(path_of(number - 1)) if number > 1 else None,
                 "next_url": self.links.url(path_of(number + 1)) if number < pages else None,
-                "pages_list": [{"number": n, "url": self.links.url(path_of(n)),
-                                "current": n == number} for n in range(1, pages + 1)],
+                "pages_list": [{"number": n, "url": self.links.url(path_of(n)) if n else "",
+                                "current": n == number, "gap": n == 0}
+                               for n in page_window(number, pages)],
             }
             yield path_of(number), [self.views.card(e) for e in chunk], pagination
 
@@ -301,9 +302,13 @@ class Renderer:
         for entry in entries:
             for name in dict.fromkeys(s.file for s in entry.paper.sources):
                 dumps[name] = dumps.get(name, 0) + 1
-        slugs = [t.slug for t in self.site.config.themes]
-        matrix = [[sum(1 for e in entries if a in e.themes and b in e.themes) for b in slugs]
-                  for a in slugs]
+        index = {t.slug: i for i, t in enumerate(self.site.config.themes)}
+        matrix = [[0] * len(index) for _ in index]
+        for entry in entries:  # one pass: each paper adds one to every pair of its themes
+            for a in entry.themes:
+                for b in entry.themes:
+                    if a in index and b in index:
+                        matrix[index[a]][index[b]] += 1
         no_theme = sum(1 for e in entries if not e.themes)
         return self.render(
             "stats.html", "stats/", total=len(entries), no_theme=no_theme,
@@ -330,6 +335,19 @@ class Renderer:
     def not_found(self) -> PageJob:
         return self.render("404.html", "404.html", page=self.page_meta(
             "404.html", "Page not found", "This page does not exist.", "other"))
+
+
+def page_window(current: int, pages: int, around: int = 2) -> list[int]:
+    """Page numbers to link: the first, the last and a few around the current one, with 0
+    where numbers are left out. Linking every page would make a listing of N pages cost
+    N squared links (a tag with 600 pages); prev/next still reach every page."""
+    shown = sorted({1, pages, *range(max(1, current - around), min(pages, current + around) + 1)})
+    window: list[int] = []
+    for number in shown:
+        if window and number - window[-1] > 1:
+            window.append(0)
+        window.append(number)
+    return window
 
 
 def _template_line(exc: Exception, template: str) -> int | None:
