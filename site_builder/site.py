@@ -39,11 +39,15 @@ class Entry:
     tags: tuple[str, ...]
     date: dt.date | None  # published, else the capture date of its first dated dump
     summary: str
-    code_links: tuple[str, ...]
 
     @property
     def slug(self) -> str:
         return self.paper.slug
+
+    @cached_property
+    def code_links(self) -> tuple[str, ...]:
+        """URLs in the abstract; only paper pages show them, so found only when rendered."""
+        return code_links(self.paper.abstract)
 
     @cached_property
     def key(self) -> str:
@@ -102,7 +106,7 @@ def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
     date = paper.published or next(
         (captured[s.file] for s in paper.sources if captured.get(s.file)), None)
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
-                 summary=plain_summary(paper.abstract), code_links=code_links(paper.abstract))
+                 summary=plain_summary(paper.abstract))
 
 
 def assemble(config: Config, papers: list[Paper],
