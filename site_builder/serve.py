@@ -204,11 +204,12 @@ class PreviewServer:
             with suppress(RuntimeError):  # the loop closed while we built: nobody to reload
                 self._loop.call_soon_threadsafe(self._reload_clients)
         if pending_search:
-            with self._site_lock:
-                try:
-                    index_site(self.out)
-                except SiteBuilderError as exc:
-                    self.log(f"error: search index: {exc}")
+            # Not under the site lock: the reloading browser must not wait for Pagefind.
+            # Builds run one at a time on this thread, and the new index is swapped in whole.
+            try:
+                index_site(self.out)
+            except SiteBuilderError as exc:
+                self.log(f"error: search index: {exc}")
 
     def _reload_clients(self) -> None:
         message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
