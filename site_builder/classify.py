@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from site_builder.config import Config, Rule, Theme
+from site_builder.config import Config, Rule, Theme, slugify
 from site_builder.errors import ContentError
 from site_builder.models import Paper
 from site_builder.prefilter import PatternSet, joined
@@ -49,8 +49,8 @@ class Classification:
 
 
 def tag_slug(name: str) -> str:
-    """The slug of a tag name: the same rule config.py's ``_tags`` applies to the vocabulary."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """The slug of a curated tag name: the rule the vocabulary's tags get in config.py."""
+    return slugify(name)
 
 
 def _field_text(paper: Paper, field: str) -> str:

@@ -177,6 +177,11 @@ class _Checker:
         return value
 
 
+def slugify(text: str) -> str:
+    """Lowercase ASCII letters and digits joined by single hyphens: tag and paper slugs."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -262,7 +267,7 @@ def _tags(check: _Checker, raw: Any) -> tuple[Tag, ...]:
         return ()
     for name, phrases in raw.items():
         key = _join("tags", str(name))
-        slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+        slug = slugify(str(name))
         if not slug:
             check.fail(key, "tag name needs at least one ASCII letter or digit")
             continue

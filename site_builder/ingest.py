@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from site_builder.config import Config
+from site_builder.config import Config, slugify
 from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
 from site_builder.dumps import read_dump
 from site_builder.errors import Diagnostic, DumpError
@@ -44,7 +44,7 @@ def paper_id(title: str) -> str:
 def slug_base(title: str, fallback_id: str) -> str:
     """Readable ASCII slug: accents folded, other characters become hyphens."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slugify(ascii_text)
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
     if not re.search(r"[a-z]", slug):
