@@ -12,6 +12,19 @@ window.addEventListener("DOMContentLoaded", function () {
     resetStyles: false,
     translations: { placeholder: "Search papers" }
   });
+  // Pagefind labels its input with a title only; tie it to the page's visible label.
+  var labelInput = function () {
+    var input = root.querySelector("input");
+    if (!input) { return false; }
+    input.id = "search-input";
+    input.setAttribute("aria-labelledby", "search-label");
+    return true;
+  };
+  if (!labelInput()) {
+    new MutationObserver(function (changes, observer) {
+      if (labelInput()) { observer.disconnect(); }
+    }).observe(root, { childList: true, subtree: true });
+  }
   var query = new URLSearchParams(window.location.search).get("q");
   var header = document.getElementById("site-search-q");
   if (query) {
