@@ -14,7 +14,7 @@ from site_builder.config import load_config
 from site_builder.errors import BuildError, ContentError
 from site_builder.ingest import ingest
 from tests.conftest import dump_text
-from tests.golden_site import EXPECTED, build_golden, files
+from tests.golden_site import EXPECTED, build_golden, files, golden_files
 
 PAPER_A = """\
 Data Selection for Language Models via Importance Resampling
@@ -41,7 +41,7 @@ Scaling things up, no theme here."""
 def test_golden_site_matches_file_by_file(tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_golden(out)
-    built, expected = files(out), files(EXPECTED)
+    built, expected = golden_files(out), files(EXPECTED)
     assert sorted(built) == sorted(expected), "run `make golden` after an intended change"
     for name in expected:
         assert built[name] == expected[name], f"{name} differs: run `make golden` if intended"
