@@ -68,40 +68,71 @@ class Stopwatch:
         self.last = now
 
 
-def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic]
-                 ) -> tuple[list[Paper], set[str]]:
-    """Every content/papers/*.md, parsed once per distinct file content."""
-    from site_builder.content import read_paper
+def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
+                 workers: int | None = None) -> tuple[list[Paper], set[str]]:
+    """Every content/papers/*.md, parsed once per distinct file content.
 
-    papers, used = [], set()
+    Files not in the cache (all of them on a clean build) are parsed across workers.
+    """
+    from site_builder.content import paper_from_bytes
+    from site_builder.parallel import fork_map
+
     folder = config.papers_dir
     names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
+    keys: list[str] = []
+    missing: list[tuple[str, str, bytes]] = []  # (key, name, bytes) of files to parse
     for name in names:
-        path = folder / name
-        data = path.read_bytes()
-        key = digest(name, data)
-        used.add(key)
-        hit = cache.papers.get(key)
-        if hit is None:
+        data = (folder / name).read_bytes()
+        keys.append(key := digest(name, data))
+        if key not in cache.papers:
+            missing.append((key, name, data))
+
+    def parse_range(start: int, stop: int) -> list[tuple[Paper, tuple[Diagnostic, ...]]]:
+        parsed = []
+        for _, name, data in missing[start:stop]:
             found: list[Diagnostic] = []
-            hit = (read_paper(path, found), tuple(found))
-            cache.papers[key] = hit
-            cache.dirty = True
-        papers.append(hit[0])
-        warnings.extend(hit[1])
-    return papers, used
+            parsed.append((paper_from_bytes(data, folder / name, found), tuple(found)))
+        return parsed
+
+    for (key, _, _), hit in zip(missing, fork_map(parse_range, len(missing), workers),
+                                strict=True):
+        cache.papers[key] = hit
+        cache.dirty = True
+    papers = []
+    for key in dict.fromkeys(keys):
+        paper, found = cache.papers[key]
+        papers.append(paper)
+        warnings.extend(found)
+    return papers, set(keys)
 
 
-def cached_classifier(config: Config, cache: BuildCache, used: set[str]
-                      ) -> Callable[[Paper], Classification]:
+def cached_classifier(config: Config, cache: BuildCache, used: set[str], papers: list[Paper],
+                      workers: int | None = None) -> Callable[[Paper], Classification]:
+    """classify() with results cached by everything they depend on; the ``papers`` not in
+    the cache (all of them on a clean build) are classified first, across workers."""
     # Only the rules matter: editing the site title must not reclassify every paper.
     from site_builder.classify import classify
+    from site_builder.parallel import fork_map
 
     rules = digest(repr((config.themes, config.tags, config.max_themes)))
 
+    def key_of(paper: Paper) -> str:
+        return digest(rules, paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
+                      "\0".join(paper.themes))
+
+    # Hidden papers are never classified (a bad theme there is not an error).
+    todo = [(key, paper) for paper in papers
+            if not paper.hidden and (key := key_of(paper)) not in cache.classes]
+
+    def classify_range(start: int, stop: int) -> list[Classification]:
+        return [classify(paper, config) for _, paper in todo[start:stop]]
+
+    for (key, _), found in zip(todo, fork_map(classify_range, len(todo), workers), strict=True):
+        cache.classes[key] = found
+        cache.dirty = True
+
     def run(paper: Paper) -> Classification:
-        key = digest(rules, paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
-                     "\0".join(paper.themes))
+        key = key_of(paper)
         used.add(key)
         hit = cache.classes.get(key)
         if hit is None:
@@ -163,10 +194,10 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         result.seconds = time.perf_counter() - started
         return result
 
-    from site_builder.feeds import FeedWriter
-    from site_builder.parallel import render_jobs
+    from site_builder.feeds import FeedJob, FeedWriter
+    from site_builder.parallel import fork_map
     from site_builder.related import related_map
-    from site_builder.render import Renderer, make_environment
+    from site_builder.render import Renderer, make_environment, render_page
     from site_builder.search import SEARCH_DIR, index_site
     from site_builder.site import Entry, assemble
     from site_builder.sitefiles import pages_files, static_files
@@ -175,9 +206,10 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     diagnostics: list[Diagnostic] = []
     used_papers, used_classes, used_html = set(), set(), set()  # type: set[str], set[str], set[str]
     clock = Stopwatch(result.timings)
-    papers, used_papers = load_entries(config, cache, diagnostics)
+    papers, used_papers = load_entries(config, cache, diagnostics, workers)
     clock.lap("load")
-    site = assemble(config, papers, cached_classifier(config, cache, used_classes))
+    site = assemble(config, papers, cached_classifier(config, cache, used_classes, papers,
+                                                      workers))
     clock.lap("classify")
     related = related_map(site.entries, cache_dir, reuse=not clean)
     clock.lap("related")
@@ -210,10 +242,19 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
             todo_feeds.append(feed)
 
     clock.lap("plan")
-    staged = render_jobs(env, todo_pages, record, workers)
+    # Feeds first: they cost the most each, and early chunks spread best over workers.
+    tasks: list[PageJob | FeedJob] = [*todo_feeds, *todo_pages]
+
+    def render_range(start: int, stop: int) -> list[str]:
+        staged: list[str] = []
+        for task in tasks[start:stop]:
+            outputs = (feeds.write(task) if isinstance(task, FeedJob)
+                       else [render_page(env, task)])
+            staged += [o.path for o in outputs if record.stage(o)]
+        return staged
+
+    staged = fork_map(render_range, len(tasks), workers)
     clock.lap("render")
-    for feed in todo_feeds:
-        staged += [o.path for o in feeds.write(feed) if record.stage(o)]
     extras: list[OutputFile] = [feeds.opml()]
     extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
     extras += static_files(config.root / "static")
@@ -225,7 +266,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
     result.warnings = [str(d) for d in diagnostics]
     html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
-    clock.lap("feeds")
+    clock.lap("extras")
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats)
     clock.lap("write")
     if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):

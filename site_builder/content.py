@@ -198,8 +198,14 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
 
 
 def read_paper(path: Path, warnings: list[Diagnostic] | None = None) -> Paper:
+    return paper_from_bytes(path.read_bytes(), path, warnings)
+
+
+def paper_from_bytes(data: bytes, path: Path, warnings: list[Diagnostic] | None = None
+                     ) -> Paper:
+    """Parse the bytes of the entry file at ``path`` (already read by the caller)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError(str(path), None, f"not UTF-8: {exc.reason} at byte {exc.start}") from exc
     return load_paper(text, path, warnings)

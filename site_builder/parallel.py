@@ -1,50 +1,60 @@
-"""Render page jobs, across processes when there are many.
+"""Run a build stage across forked processes when it has enough work.
 
-In: the Jinja environment, the jobs to render, the OutputRecord that stages files.
-Out: the paths staged (rendered bytes that differ from disk).
+In: a function of a range of item indexes, ``work(start, stop) -> list``, and the
+number of items. Out: the lists of every range, concatenated in item order, exactly
+what ``work(0, count)`` gives in one process.
 
-Rendering is CPU-bound Python, so threads do not help; forked workers inherit the
-jobs and the compiled templates without pickling them, render a contiguous chunk
-each, stage their files themselves and return only the staged paths.
+The stages are CPU-bound Python (YAML, regexes, Jinja, feedgen), so threads do not
+help. Forked workers inherit everything the function closes over (papers, compiled
+templates, the output record) without pickling it; only the results come back, so a
+stage should return little (paths, small tuples) and write its files itself.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import jinja2
+Result = TypeVar("Result")
 
-from site_builder.render import PageJob, render_page
-from site_builder.sync import OutputRecord
-
-PARALLEL_MIN_JOBS = 300  # below this, forking workers costs more than it saves (measured)
+PARALLEL_MIN_ITEMS = 300
+"""Below this many items a stage runs in this process: forking costs more (measured)."""
+CHUNKS_PER_WORKER = 4
+"""Several chunks per worker even out chunks that cost more than others."""
 
 # Set only in the parent just before forking, read only by the forked children.
 _FORK_STATE: dict[str, Any] = {}
 
 
-def _render_chunk(bounds: tuple[int, int]) -> list[str]:
-    env: jinja2.Environment = _FORK_STATE["env"]
-    jobs: list[PageJob] = _FORK_STATE["jobs"]
-    record: OutputRecord = _FORK_STATE["record"]
-    start, stop = bounds
-    return [job.path for job in jobs[start:stop] if record.stage(render_page(env, job))]
+def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+    work: Callable[[int, int], list[Any]] = _FORK_STATE["work"]
+    return work(*bounds)
 
 
-def render_jobs(env: jinja2.Environment, jobs: list[PageJob], record: OutputRecord,
-                workers: int | None = None) -> list[str]:
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8) if len(jobs) >= PARALLEL_MIN_JOBS else 1
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [job.path for job in jobs if record.stage(render_page(env, job))]
-    size = -(-len(jobs) // (workers * 4))
-    chunks = [(i, min(i + size, len(jobs))) for i in range(0, len(jobs), size)]
-    _FORK_STATE.update(env=env, jobs=jobs, record=record)
+def worker_count(items: int, workers: int | None = None,
+                 minimum: int = PARALLEL_MIN_ITEMS) -> int:
+    """How many processes a stage of ``items`` items uses (``workers`` forces it)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if workers is not None:
+        return max(1, workers)
+    return min(os.cpu_count() or 1, 8) if items >= minimum else 1
+
+
+def fork_map(work: Callable[[int, int], list[Result]], count: int,
+             workers: int | None = None, minimum: int = PARALLEL_MIN_ITEMS
+             ) -> list[Result]:
+    """``work(0, count)``, computed in ranges across forked workers when it pays."""
+    processes = worker_count(count, workers, minimum)
+    if processes <= 1 or count < 2:
+        return work(0, count)
+    size = -(-count // (processes * CHUNKS_PER_WORKER))
+    chunks = [(i, min(i + size, count)) for i in range(0, count, size)]
+    _FORK_STATE["work"] = work
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            staged = [path for part in pool.map(_render_chunk, chunks) for path in part]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return [item for part in pool.map(_run_chunk, chunks) for item in part]
     finally:
         _FORK_STATE.clear()
-    return staged
