@@ -11,9 +11,7 @@ folder until every job has rendered.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,12 +20,11 @@ from site_builder import urls as U
 from site_builder.cache import BuildCache, digest
 from site_builder.config import Config, load_config
 from site_builder.errors import BuildError, Diagnostic
-from site_builder.models import OutputFile, Paper
+from site_builder.models import OutputFile
 from site_builder.stamp import input_stamp
 from site_builder.sync import OutputRecord, SyncStats
 
 if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
-    from site_builder.classify import Classification
     from site_builder.feeds import FeedJob, FeedWriter
     from site_builder.render import PageJob, Renderer
     from site_builder.site import Site
@@ -68,94 +65,6 @@ class Stopwatch:
         self.last = now
 
 
-def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
-                 workers: int | None = None) -> tuple[list[Paper], set[str]]:
-    """Every content/papers/*.md, parsed once per distinct file content.
-
-    Files not in the cache (all of them on a clean build) are parsed across workers.
-    """
-    from site_builder.content import paper_from_bytes
-    from site_builder.parallel import fork_map
-
-    folder = config.papers_dir
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
-    keys: list[str] = []
-    missing: list[tuple[str, str, bytes]] = []  # (key, name, bytes) of files to parse
-    for name in names:
-        data = (folder / name).read_bytes()
-        keys.append(key := digest(name, data))
-        if key not in cache.papers:
-            missing.append((key, name, data))
-
-    def parse_range(start: int, stop: int) -> list[tuple[Paper, tuple[Diagnostic, ...]]]:
-        parsed = []
-        for _, name, data in missing[start:stop]:
-            found: list[Diagnostic] = []
-            parsed.append((paper_from_bytes(data, folder / name, found), tuple(found)))
-        return parsed
-
-    for (key, _, _), hit in zip(missing, fork_map(parse_range, len(missing), workers),
-                                strict=True):
-        cache.papers[key] = hit
-        cache.dirty = True
-    papers = []
-    for key in dict.fromkeys(keys):
-        paper, found = cache.papers[key]
-        papers.append(paper)
-        warnings.extend(found)
-    return papers, set(keys)
-
-
-def cached_classifier(config: Config, cache: BuildCache, used: set[str], papers: list[Paper],
-                      workers: int | None = None) -> Callable[[Paper], Classification]:
-    """classify() with results cached by everything they depend on; the ``papers`` not in
-    the cache (all of them on a clean build) are classified first, across workers."""
-    # Only the rules matter: editing the site title must not reclassify every paper.
-    from site_builder.classify import classify
-    from site_builder.parallel import fork_map
-
-    rules = digest(repr((config.themes, config.tags, config.max_themes)))
-
-    def key_of(paper: Paper) -> str:
-        return digest(rules, paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
-                      "\0".join(paper.themes))
-
-    # Hidden papers are never classified (a bad theme there is not an error).
-    todo = [(key, paper) for paper in papers
-            if not paper.hidden and (key := key_of(paper)) not in cache.classes]
-
-    def classify_range(start: int, stop: int) -> list[Classification]:
-        return [classify(paper, config) for _, paper in todo[start:stop]]
-
-    for (key, _), found in zip(todo, fork_map(classify_range, len(todo), workers), strict=True):
-        cache.classes[key] = found
-        cache.dirty = True
-
-    def run(paper: Paper) -> Classification:
-        key = key_of(paper)
-        used.add(key)
-        hit = cache.classes.get(key)
-        if hit is None:
-            hit = cache.classes[key] = classify(paper, config)
-            cache.dirty = True
-        return hit
-    return run
-
-
-def cached_markdown(cache: BuildCache, used: set[str]) -> Callable[[str], str]:
-    from site_builder.markdown import render_markdown
-
-    def run(text: str) -> str:
-        key = digest(text)
-        used.add(key)
-        hit = cache.html.get(key)
-        if hit is None:
-            hit = cache.html[key] = render_markdown(text)
-            cache.dirty = True
-        return hit
-    return run
-
-
 def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
               ) -> tuple[list[PageJob], list[FeedJob]]:
     from site_builder.render import load_pages
@@ -194,6 +103,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         result.seconds = time.perf_counter() - started
         return result
 
+    from site_builder.entries import cached_classifier, cached_markdown, load_entries, prepare
     from site_builder.feeds import FeedJob, FeedWriter
     from site_builder.parallel import fork_map
     from site_builder.related import related_map
@@ -204,12 +114,11 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
 
     cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
     diagnostics: list[Diagnostic] = []
-    used_papers, used_classes, used_html = set(), set(), set()  # type: set[str], set[str], set[str]
     clock = Stopwatch(result.timings)
     papers, used_papers = load_entries(config, cache, diagnostics, workers)
     clock.lap("load")
-    site = assemble(config, papers, cached_classifier(config, cache, used_classes, papers,
-                                                      workers))
+    used_classes, used_html = prepare(config, cache, papers, workers)
+    site = assemble(config, papers, cached_classifier(config, cache))
     clock.lap("classify")
     related = related_map(site.entries, cache_dir, reuse=not clean)
     clock.lap("related")
@@ -219,7 +128,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
 
     links = U.Urls(config.site.base_url)
-    markdown = cached_markdown(cache, used_html)
+    markdown = cached_markdown(cache)
     env = make_environment(config.root / "templates", cache_dir / "jinja")
     renderer = Renderer(site, links, env, related_of, markdown)
     feeds = FeedWriter(site, links, markdown)

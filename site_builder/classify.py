@@ -191,10 +191,15 @@ def _classifier(key: _Same) -> Classifier:
     return Classifier(key.config)
 
 
+def classifier_for(config: Config) -> Classifier:
+    """The Classifier of ``config``, built on first use and then reused."""
+    return _classifier(_Same(config))
+
+
 def classify(paper: Paper, config: Config) -> Classification:
     """Themes, tags and theme scores of one paper under the config's rules.
 
     The Classifier (prefilters) for ``config`` is built on first use and reused.
     """
-    return _classifier(_Same(config)).classify(paper)
+    return classifier_for(config).classify(paper)
 
