@@ -74,7 +74,7 @@ def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
     pages += renderer.tags()
     pages += renderer.archive()
     pages += renderer.papers()
-    pages += renderer.content_pages(load_pages(root / "content" / "pages"))
+    pages += renderer.content_pages(load_pages(root / "content" / "pages", renderer.views.markdown))
     pages += renderer.discussed()
     pages.append(renderer.stats())
     if site.config.site.search:
@@ -115,10 +115,10 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
     diagnostics: list[Diagnostic] = []
     clock = Stopwatch(result.timings)
-    papers, used_papers = load_entries(config, cache, diagnostics, workers)
+    papers, paper_keys = load_entries(config, cache, diagnostics, workers)
     clock.lap("load")
-    used_classes, used_html = prepare(config, cache, papers, workers)
-    site = assemble(config, papers, cached_classifier(config, cache))
+    used_classes, used_html = prepare(config, cache, paper_keys, workers)
+    site = assemble(config, papers, cached_classifier(config, cache, paper_keys), paper_keys)
     clock.lap("classify")
     related = related_map(site.entries, cache_dir, reuse=not clean)
     clock.lap("related")
@@ -128,7 +128,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
 
     links = U.Urls(config.site.base_url)
-    markdown = cached_markdown(cache)
+    markdown = cached_markdown(cache, used_html)
     env = make_environment(config.root / "templates", cache_dir / "jinja")
     renderer = Renderer(site, links, env, related_of, markdown)
     feeds = FeedWriter(site, links, markdown)
@@ -185,7 +185,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
             clock.lap("search")
         else:
             result.search_pending = True
-    cache.save(cache_dir / "entries.pickle", used_papers, used_classes, used_html)
+    cache.save(cache_dir / "entries.pickle", set(paper_keys.values()), used_classes, used_html)
     result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
     result.files = len(fingerprints)
     result.seconds = time.perf_counter() - started

@@ -20,7 +20,8 @@ from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
+ParsedFile = tuple[Paper, tuple[Diagnostic, ...], tuple[str, ...]]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -33,8 +34,9 @@ def digest(*parts: bytes | str) -> str:
 
 @dataclass
 class BuildCache:
-    # hash(name, bytes) -> the parsed entry and the warnings its parse gave
-    papers: dict[str, tuple[Paper, tuple[Diagnostic, ...]]] = field(default_factory=dict)
+    # hash(name, bytes) -> the parsed entry, the warnings its parse gave, and the hashes
+    # of its Markdown texts (entries.markdown_texts), the keys of ``html``
+    papers: dict[str, ParsedFile] = field(default_factory=dict)
     classes: dict[str, Classification] = field(default_factory=dict)
     html: dict[str, str] = field(default_factory=dict)  # hash(markdown) -> html
     dirty: bool = False

@@ -15,18 +15,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from site_builder.cache import BuildCache, digest
+from site_builder.cache import BuildCache, ParsedFile, digest
 from site_builder.classify import Classification
 from site_builder.config import Config
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
 from site_builder.parallel import fork_map
 
+PREFILTER_MIN_PAPERS = 50
+
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
-                 workers: int | None = None) -> tuple[list[Paper], set[str]]:
+                 workers: int | None = None) -> tuple[list[Paper], dict[str, str]]:
     """Every content/papers/*.md (sorted by name), parsed once per distinct file content;
-    and the cache keys used."""
+    and each paper's cache key by slug: a digest of its file's name and bytes, which a
+    Paper is a pure function of, so it stands for the Paper in every later key."""
     from site_builder.content import paper_from_bytes
 
     folder = config.papers_dir
@@ -39,23 +42,25 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         if key not in cache.papers:
             missing.append((key, name, data))
 
-    def parse_range(start: int, stop: int) -> list[tuple[Paper, tuple[Diagnostic, ...]]]:
+    def parse_range(start: int, stop: int) -> list[ParsedFile]:
         parsed = []
         for _, name, data in missing[start:stop]:
             found: list[Diagnostic] = []
-            parsed.append((paper_from_bytes(data, folder / name, found), tuple(found)))
+            paper = paper_from_bytes(data, folder / name, found)
+            parsed.append((paper, tuple(found), tuple(map(digest, markdown_texts(paper)))))
         return parsed
 
     for (key, _, _), hit in zip(missing, fork_map(parse_range, len(missing), workers),
                                 strict=True):
         cache.papers[key] = hit
         cache.dirty = True
-    papers = []
+    papers, paper_keys = [], {}
     for key in keys:
-        paper, found = cache.papers[key]
+        paper, found, _ = cache.papers[key]
         papers.append(paper)
+        paper_keys[paper.slug] = key
         warnings.extend(found)
-    return papers, set(keys)
+    return papers, paper_keys
 
 
 def rules_key(config: Config) -> str:
@@ -63,48 +68,55 @@ def rules_key(config: Config) -> str:
     return digest(repr((config.themes, config.tags, config.max_themes)))
 
 
-def class_key(rules: str, paper: Paper) -> str:
-    return digest(rules, paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
-                  "\0".join(paper.themes))
+def class_key(rules: str, paper_key: str) -> str:
+    """A classification depends on the rules and the paper (title, abstract, curated
+    themes and tags), which its file's key stands for."""
+    return digest(rules, paper_key)
 
 
 def markdown_texts(paper: Paper) -> tuple[str, ...]:
     """The Markdown texts pages and feeds render for a paper (the feeds fall back to the
     title when there is no abstract)."""
-    return tuple(t for t in (paper.abstract, paper.note, paper.abstract or paper.title)
-                 if t.strip())
+    return tuple(dict.fromkeys(t for t in (paper.abstract, paper.note,
+                                           paper.abstract or paper.title) if t.strip()))
 
 
-def prepare(config: Config, cache: BuildCache, papers: list[Paper],
+def prepare(config: Config, cache: BuildCache, paper_keys: dict[str, str],
             workers: int | None = None) -> tuple[set[str], set[str]]:
     """Classify the papers and render the Markdown texts that are not in the cache,
-    across workers; return the cache keys of classifications and HTML in use."""
-    from site_builder.classify import classifier_for, classify
+    across workers; return the cache keys of classifications and HTML in use.
+
+    ``paper_keys`` is what load_entries returned: the papers in the cache by key.
+    """
+    from site_builder.classify import classifier_for, classify, classify_plainly
     from site_builder.markdown import render_markdown
 
     rules = rules_key(config)
     used_classes: set[str] = set()
+    used_html: set[str] = set()
     to_classify: dict[str, Paper] = {}
-    for paper in papers:
-        if paper.hidden:  # never classified (a bad theme there is not an error)
+    to_render: dict[str, str] = {}
+    for paper_key in paper_keys.values():
+        paper, _, text_keys = cache.papers[paper_key]
+        if paper.hidden:  # never shown, never classified (a bad theme there is no error)
             continue
-        used_classes.add(key := class_key(rules, paper))
+        used_classes.add(key := class_key(rules, paper_key))
         if key not in cache.classes:
             to_classify[key] = paper
-    used_html: set[str] = set()
-    to_render: dict[str, str] = {}
-    for paper in papers:
-        if not paper.hidden:
-            for text in markdown_texts(paper):
-                used_html.add(key := digest(text))
-                if key not in cache.html:
-                    to_render[key] = text
+        used_html.update(text_keys)
+        for text_key, text in zip(text_keys, markdown_texts(paper), strict=True):
+            if text_key not in cache.html:
+                to_render[text_key] = text
     tasks: list[Paper | str] = [*to_classify.values(), *to_render.values()]
-    if to_classify:
+    # Prefilters pay for their construction from a few dozen papers on; a curator's
+    # edit reclassifies one.
+    plainly = len(to_classify) < PREFILTER_MIN_PAPERS
+    if not plainly:
         classifier_for(config)  # built once here, not once in every worker
 
     def run_range(start: int, stop: int) -> list[Classification | str]:
-        return [classify(task, config) if isinstance(task, Paper) else render_markdown(task)
+        return [(classify_plainly if plainly else classify)(task, config)
+                if isinstance(task, Paper) else render_markdown(task)
                 for task in tasks[start:stop]]
 
     results = fork_map(run_range, len(tasks), workers)
@@ -118,14 +130,15 @@ def prepare(config: Config, cache: BuildCache, papers: list[Paper],
     return used_classes, used_html
 
 
-def cached_classifier(config: Config, cache: BuildCache) -> Callable[[Paper], Classification]:
+def cached_classifier(config: Config, cache: BuildCache, paper_keys: dict[str, str]
+                      ) -> Callable[[Paper], Classification]:
     """classify() through the cache (filled by ``prepare``)."""
     from site_builder.classify import classify
 
     rules = rules_key(config)
 
     def run(paper: Paper) -> Classification:
-        key = class_key(rules, paper)
+        key = class_key(rules, paper_keys[paper.slug])
         hit = cache.classes.get(key)
         if hit is None:
             hit = cache.classes[key] = classify(paper, config)
@@ -134,13 +147,15 @@ def cached_classifier(config: Config, cache: BuildCache) -> Callable[[Paper], Cl
     return run
 
 
-def cached_markdown(cache: BuildCache) -> Callable[[str], str]:
-    """render_markdown through the cache (filled by ``prepare``). Render workers call
-    it too, so it keeps no bookkeeping: ``prepare`` says which keys are in use."""
+def cached_markdown(cache: BuildCache, used: set[str]) -> Callable[[str], str]:
+    """render_markdown through the cache (filled by ``prepare``), adding keys to ``used``.
+    Render workers call it too, and what they add is lost with them: ``prepare`` has
+    already put every paper's texts in ``used``."""
     from site_builder.markdown import render_markdown
 
     def run(text: str) -> str:
         key = digest(text)
+        used.add(key)
         hit = cache.html.get(key)
         if hit is None:
             hit = cache.html[key] = render_markdown(text)

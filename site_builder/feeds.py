@@ -16,14 +16,16 @@ import html
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
-
-from feedgen.feed import FeedGenerator
 
 from site_builder import urls as U
 from site_builder.markdown import strip_bidi
 from site_builder.models import OutputFile
 from site_builder.site import Entry, Site
+
+if TYPE_CHECKING:  # imported when a feed is written: an incremental build rarely writes one
+    from feedgen.feed import FeedGenerator
 
 # Documented fallback for a paper with no published date and no dated dump.
 FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -76,6 +78,8 @@ class FeedWriter:
     def write(self, job: FeedJob) -> list[OutputFile]:
         cfg = self.site.config.site
         section, title, subtitle, chosen = job.section, job.title, job.subtitle, job.entries
+        from feedgen.feed import FeedGenerator
+
         rss_path, atom_path = U.feed_paths(section)
         fg = FeedGenerator()
         fg.id(feed_id(section))

@@ -9,7 +9,7 @@ build and untrusted text is always escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -99,7 +99,8 @@ def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.E
     )
 
 
-def load_pages(pages_dir: Path) -> list[ContentPage]:
+def load_pages(pages_dir: Path, markdown: Callable[[str], str] = render_markdown
+               ) -> list[ContentPage]:
     pages = []
     for path in sorted(pages_dir.glob("*.md")) if pages_dir.is_dir() else []:
         text = path.read_text(encoding="utf-8")
@@ -108,8 +109,11 @@ def load_pages(pages_dir: Path) -> list[ContentPage]:
         if not isinstance(data, dict) or not isinstance(data.get("title"), str):
             raise ContentError(str(path), 2, "field 'title': a page needs a title")
         pages.append(ContentPage(path.stem, data["title"], str(data.get("description", "")),
-                                 render_markdown(body)))
+                                 markdown(body)))
     return pages
+
+
+DISCUSSED_DESCRIPTION = "Papers with the most comments on their Daily Papers listing."
 
 
 class Renderer:
@@ -156,8 +160,24 @@ class Renderer:
         """Describe a page; rendering happens later, only if its inputs changed."""
         return PageJob(U.output_path(path), template, context)
 
+    def render_listing(self, template: str, path: str, lists: dict[str, Sequence[Entry]],
+                       **context: Any) -> PageJob:
+        """Describe a page that lists papers: ``lists`` names lists of entries, which the
+        template sees as lists of cards. The cards are built only if the page renders;
+        the key stands for them with the entries' keys (a card is a function of its
+        entry, config and code), so planning a build never builds 50,000 cards."""
+        def make_context() -> dict[str, Any]:
+            cards = {name: [self.views.card(e) for e in entries]
+                     for name, entries in lists.items()}
+            return {**context, **cards}
+
+        key = repr(sorted(context.items())) + "".join(
+            f"\0{name}" + "".join(f"\0{e.key}" for e in entries)
+            for name, entries in sorted(lists.items()))
+        return PageJob(U.output_path(path), template, make_context=make_context, key=key)
+
     def paginate(self, entries: tuple[Entry, ...], path_of: Callable[[int], str]
-                 ) -> Iterator[tuple[str, list[View], View]]:
+                 ) -> Iterator[tuple[str, tuple[Entry, ...], View]]:
         per = self.site.config.site.per_page
         pages = max(1, math.ceil(len(entries) / per))
         for number in range(1, pages + 1):
@@ -170,19 +190,19 @@ class Renderer:
                                 "current": n == number, "gap": n == 0}
                                for n in page_window(number, pages)],
             }
-            yield path_of(number), [self.views.card(e) for e in chunk], pagination
+            yield path_of(number), chunk, pagination
 
     # -- pages ---------------------------------------------------------------
 
     def home(self) -> PageJob:
         cfg = self.site.config.site
         themes = [self.views.theme(t, len(es)) for t, es in self.site.by_theme]
-        featured = [self.views.card(e) for e in self.site.entries if e.paper.featured]
-        latest = [self.views.card(e) for e in self.site.entries[:cfg.home_items]]
-        return self.render("index.html", "", page=self.page_meta("", cfg.title, cfg.description,
-                                                                 "home"),
-                           themes=themes, latest=latest, featured=featured,
-                           total=len(self.site.entries), archive_url=self.links.url("archive/"))
+        featured = [e for e in self.site.entries if e.paper.featured]
+        latest = self.site.entries[:cfg.home_items]
+        return self.render_listing("index.html", "", {"latest": latest, "featured": featured},
+                                   page=self.page_meta("", cfg.title, cfg.description, "home"),
+                                   themes=themes, total=len(self.site.entries),
+                                   archive_url=self.links.url("archive/"))
 
     def themes(self) -> Iterator[PageJob]:
         views = [self.views.theme(t, len(es)) for t, es in self.site.by_theme]
@@ -196,14 +216,14 @@ class Renderer:
             svg = Markup(timeline_svg(sorted(years.items()), theme.title))
             feed = {"title": f"{theme.title} · {self.site.config.site.title}",
                     "rss": view["rss"], "atom": view["atom"]}
-            for path, cards, pagination in self.paginate(
+            for path, chunk, pagination in self.paginate(
                     entries, partial(U.theme_path, theme.slug)):
                 title = theme.title + (f" (page {pagination['page']})"
                                        if pagination["page"] > 1 else "")
-                yield self.render("theme.html", path, theme=view, papers=cards,
-                                  pagination=pagination, timeline_svg=svg,
-                                  page=self.page_meta(path, title, theme.description, "themes",
-                                                      feed))
+                yield self.render_listing("theme.html", path, {"papers": chunk}, theme=view,
+                                          pagination=pagination, timeline_svg=svg,
+                                          page=self.page_meta(path, title, theme.description,
+                                                              "themes", feed))
 
     def tags(self) -> Iterator[PageJob]:
         views = sorted((self.views.tag(info, len(es)) for info, es in self.site.by_tag),
@@ -216,14 +236,15 @@ class Renderer:
             view = self.views.tag(info, len(entries))
             feed = {"title": f"Tag {info.name} · {self.site.config.site.title}",
                     "rss": view["rss"], "atom": view["atom"]}
-            for path, cards, pagination in self.paginate(
+            for path, chunk, pagination in self.paginate(
                     entries, partial(U.tag_path, info.slug)):
                 title = f"Tag: {info.name}" + (f" (page {pagination['page']})"
                                                if pagination["page"] > 1 else "")
-                yield self.render("tag.html", path, tag=view, papers=cards,
-                                  pagination=pagination,
-                                  page=self.page_meta(path, title,
-                                                      f"Papers tagged {info.name}.", "tags", feed))
+                yield self.render_listing("tag.html", path, {"papers": chunk}, tag=view,
+                                          pagination=pagination,
+                                          page=self.page_meta(path, title,
+                                                              f"Papers tagged {info.name}.",
+                                                              "tags", feed))
 
     def archive(self) -> Iterator[PageJob]:
         years = [{"label": label, "count": len(es), "url": self.links.url(U.year_path(label))}
@@ -232,12 +253,13 @@ class Renderer:
                           page=self.page_meta("archive/", "Archive",
                                               "Every paper of the digest, by year.", "archive"))
         for year, (label, entries) in zip(years, self.site.by_year, strict=True):
-            for path, cards, pagination in self.paginate(
+            for path, chunk, pagination in self.paginate(
                     entries, partial(U.year_path, label)):
                 title = f"Papers of {label}" if label.isdigit() else "Undated papers"
-                yield self.render("archive_year.html", path, year=year, papers=cards,
-                                  pagination=pagination,
-                                  page=self.page_meta(path, title, title + ".", "archive"))
+                yield self.render_listing("archive_year.html", path, {"papers": chunk},
+                                          year=year, pagination=pagination,
+                                          page=self.page_meta(path, title, title + ".",
+                                                              "archive"))
 
     def papers(self) -> Iterator[PageJob]:
         for entry in self.site.entries:
@@ -285,14 +307,14 @@ class Renderer:
         """Papers by comment count on the listing, highest first (ties by date, slug)."""
         ranked = tuple(sorted((e for e in self.site.entries if e.paper.comments),
                               key=lambda e: (-(e.paper.comments or 0), *sort_key(e))))
-        for path, cards, pagination in self.paginate(ranked, partial(U.section_path,
+        for path, chunk, pagination in self.paginate(ranked, partial(U.section_path,
                                                                      "discussed")):
             title = "Most discussed" + (f" (page {pagination['page']})"
                                         if pagination["page"] > 1 else "")
-            yield self.render("discussed.html", path, papers=cards, pagination=pagination,
-                              total=len(ranked),
-                              page=self.page_meta(path, title, "Papers with the most comments "
-                                                  "on their Daily Papers listing.", "discussed"))
+            yield self.render_listing("discussed.html", path, {"papers": chunk},
+                                      pagination=pagination, total=len(ranked),
+                                      page=self.page_meta(path, title, DISCUSSED_DESCRIPTION,
+                                                          "discussed"))
 
     def stats(self) -> PageJob:
         entries = self.site.entries

@@ -39,6 +39,8 @@ class Entry:
     tags: tuple[str, ...]
     date: dt.date | None  # published, else the capture date of its first dated dump
     summary: str
+    paper_key: str
+    """A digest standing for the Paper (its file's, when the build knows it)."""
 
     @property
     def slug(self) -> str:
@@ -53,7 +55,7 @@ class Entry:
     def key(self) -> str:
         """A digest of everything a page can show of this entry (see entry_key); a digest,
         not the text, because every paper page's key holds six of them."""
-        text = repr((self.paper, self.themes, self.tags, self.date)).encode()
+        text = repr((self.paper_key, self.themes, self.tags, self.date)).encode()
         return hashlib.blake2b(text, digest_size=16).hexdigest()
 
     @property
@@ -101,19 +103,24 @@ def sort_key(entry: Entry) -> tuple[int, str]:
 
 
 def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
-               captured: Mapping[str, dt.date | None]) -> Entry:
+               captured: Mapping[str, dt.date | None], paper_key: str | None = None) -> Entry:
     result = classifier(paper)
     date = paper.published or next(
         (captured[s.file] for s in paper.sources if captured.get(s.file)), None)
+    if paper_key is None:
+        paper_key = hashlib.blake2b(repr(paper).encode(), digest_size=16).hexdigest()
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
-                 summary=plain_summary(paper.abstract))
+                 summary=plain_summary(paper.abstract), paper_key=paper_key)
 
 
 def assemble(config: Config, papers: list[Paper],
-             classifier: Callable[[Paper], Classification]) -> Site:
+             classifier: Callable[[Paper], Classification],
+             paper_keys: Mapping[str, str] | None = None) -> Site:
+    """``paper_keys``: by slug, a digest standing for each Paper (else one is made)."""
     captured = {d.file: d.captured for d in config.dumps}
-    entries = tuple(sorted((make_entry(p, classifier, captured) for p in papers if not p.hidden),
-                           key=sort_key))
+    keys = paper_keys or {}
+    entries = tuple(sorted((make_entry(p, classifier, captured, keys.get(p.slug))
+                            for p in papers if not p.hidden), key=sort_key))
     by_theme = tuple((t, tuple(e for e in entries if t.slug in e.themes)) for t in config.themes)
 
     names = {t.slug: t.name for t in config.tags}

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder.classify import Classification, _classifier, classify
+from site_builder.classify import Classification, _classifier, classify, classify_plainly
 from site_builder.config import Config, Rule, load_config
 from site_builder.content import load_papers
 from site_builder.errors import ContentError
@@ -427,7 +427,9 @@ def test_every_real_paper_classifies_as_with_every_regex(real: Config) -> None:
     papers = load_papers(REPO / "content" / "papers", [])
     assert len(papers) > 400
     for p in papers:
-        assert classify(p, real) == classify_reference(p, real), p.slug
+        expected = classify_reference(p, real)
+        assert classify(p, real) == expected, p.slug
+        assert classify_plainly(p, real) == expected, p.slug
 
 
 # Stand-ins for ASCII letters and digits: some re equates with them under IGNORECASE
