@@ -162,6 +162,9 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
             staged += [o.path for o in outputs if record.stage(o)]
         return staged
 
+    if todo_pages:  # compiled once here, not once in every render worker
+        for name in env.list_templates(extensions=["html"]):
+            env.get_template(name)
     staged = fork_map(render_range, len(tasks), workers)
     clock.lap("render")
     extras: list[OutputFile] = [feeds.opml()]

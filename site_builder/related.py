@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from site_builder.parallel import fork_map
 from site_builder.site import Entry
 
 if TYPE_CHECKING:
@@ -118,17 +119,24 @@ def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, lis
     transposed = matrix.T.tocsr()
     take = min(k, len(slugs) - 1)
     step = max(1, BLOCK_CELLS // len(slugs))
-    related: dict[str, list[str]] = {}
-    for start in range(0, len(slugs), step):
-        block = (matrix[start:start + step] @ transposed).toarray()
-        rows = np.arange(block.shape[0])
-        block[rows, rows + start] = -1.0  # never related to itself
-        # Round away float noise so order depends on the text, then the slug index.
-        block = np.round(block, 6)
-        for row, best in enumerate(top_neighbours(block, take)):
-            related[slugs[start + row]] = [slugs[j] for j, score in best
-                                           if score >= MIN_SIMILARITY]
-    return related
+    starts = range(0, len(slugs), step)
+
+    def blocks(first: int, stop: int) -> list[list[int]]:
+        """Neighbour indexes of every row of blocks ``first`` to ``stop``."""
+        found: list[list[int]] = []
+        for start in starts[first:stop]:
+            block = (matrix[start:start + step] @ transposed).toarray()
+            rows = np.arange(block.shape[0])
+            block[rows, rows + start] = -1.0  # never related to itself
+            # Round away float noise so order depends on the text, then the slug index.
+            block = np.round(block, 6)
+            found += [[j for j, score in best if score >= MIN_SIMILARITY]
+                      for best in top_neighbours(block, take)]
+        return found
+
+    # Blocks are independent: on a large corpus they run across workers.
+    neighbours = fork_map(blocks, len(starts), minimum=2)
+    return {slug: [slugs[j] for j in near] for slug, near in zip(slugs, neighbours, strict=True)}
 
 
 def related_map(entries: Sequence[Entry], cache_dir: Path | None, k: int = 5,

@@ -91,6 +91,9 @@ def timed(cmd: list[str], cwd: Path, stages: dict[str, list[float]] | None = Non
 
     With ``stages``, the build's own per-stage timings (`build --timings`) are collected.
     """
+    # Dirty pages left by the previous step (and deleted runs) are flushed first, so a
+    # step is not charged for its predecessor's disk writes.
+    os.sync()
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
