@@ -137,8 +137,19 @@ class Renderer:
                 ("discussed", "discussed/"), ("stats", "stats/"))},
             "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"]},
             "card_html": self.card_html,
+            "chrome": self.chrome,
         })
         self._cards_html: dict[tuple[str, int], Markup] = {}
+        self._chrome: dict[tuple[str, tuple[tuple[str, Any], ...]], Markup] = {}
+
+    def chrome(self, template: str, **args: Any) -> Markup:
+        """A piece of every page (header, footer) rendered once per distinct ``args``:
+        it was a third of a paper page's rendering time."""
+        key = (template, tuple(sorted(args.items())))
+        html = self._chrome.get(key)
+        if html is None:
+            html = self._chrome[key] = Markup(self.env.get_template(template).render(**args))
+        return html
 
     def card_html(self, card: View, level: int = 2) -> Markup:
         """A paper card rendered once (by the paper_card macro) and reused in every list."""
