@@ -109,7 +109,27 @@ def test_two_builds_are_byte_identical(digest: Path) -> None:
     assert one == two
 
 
-def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path) -> None:
+def test_building_across_workers_gives_the_same_site(digest: Path) -> None:
+    """Parsing, classifying, Markdown, related papers and rendering forked across two
+    workers (forced: the digest is below the size that forks on its own)."""
+    one = files(build(digest, "serial", clean=True, workers=1))
+    assert files(build(digest, "forked", clean=True, workers=2)) == one
+
+
+def test_markdown_rendered_in_workers_stays_in_the_cache(digest: Path) -> None:
+    from site_builder.cache import BuildCache
+    from site_builder.cache import digest as hash_of
+    from site_builder.content import load_papers
+
+    build(digest, clean=True, workers=2)
+    cache = BuildCache.load(digest / ".cache/entries.pickle")
+    abstracts = {hash_of(p.abstract) for p in load_papers(digest / "content/papers", [])}
+    assert abstracts and abstracts <= set(cache.html)
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path,
+                                                            workers: int | None) -> None:
     papers = digest / "content/papers"
     edits: list[Callable[[], None]] = [
         lambda: _edit(papers / "long-context-training-recipes.md", "authors: 1", "authors: 2"),
@@ -121,11 +141,11 @@ def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path) -> Non
         lambda: _edit(papers / "long-context-training-recipes.md", "hidden: false",
                       "hidden: true"),
     ]
-    build(digest)
+    build(digest, workers=workers)
     for step, edit in enumerate(edits):
         edit()
-        incremental = files(build(digest))
-        clean = files(build(digest, f"clean{step}", clean=True))
+        incremental = files(build(digest, workers=workers))
+        clean = files(build(digest, f"clean{step}", clean=True, workers=workers))
         assert incremental == clean, f"edit {step} differs from a clean build"
 
 
@@ -183,7 +203,9 @@ def test_crash_mid_build_leaves_a_correct_next_build(digest: Path,
     assert files(build(digest)) == files(build(digest, "clean", clean=True))
 
 
-def test_template_error_names_file_and_line_and_keeps_the_site(digest: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_template_error_names_file_and_line_and_keeps_the_site(digest: Path,
+                                                               workers: int) -> None:
     site = build(digest)
     before = files(site)
     path = digest / "templates/paper.html"
@@ -191,19 +213,21 @@ def test_template_error_names_file_and_line_and_keeps_the_site(digest: Path) -> 
     lines.insert(8, "{{ no_such_variable }}\n")
     path.write_text("".join(lines))
     with pytest.raises(BuildError) as info:
-        build(digest)
+        build(digest, workers=workers)
     assert info.value.file == "templates/paper.html" and info.value.line == 9
     assert "no_such_variable" in str(info.value)
     assert files(site) == before
 
 
-def test_malformed_front_matter_stops_the_build_and_keeps_the_site(digest: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_malformed_front_matter_stops_the_build_and_keeps_the_site(digest: Path,
+                                                                   workers: int) -> None:
     site = build(digest)
     before = files(site)
     path = digest / "content/papers/long-context-training-recipes.md"
     _edit(path, "comments: null", "comments: lots")
     with pytest.raises(ContentError) as info:
-        build(digest)
+        build(digest, workers=workers)
     assert info.value.file == str(path) and info.value.line == 7
     assert "'comments'" in str(info.value)
     assert files(site) == before

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from site_builder.classify import classify
 from site_builder.config import load_config
 from site_builder.content import load_papers
@@ -45,3 +47,15 @@ def test_result_is_cached_by_corpus(tmp_path: Path) -> None:
     assert related_map(site.entries[:50], tmp_path) == first
     related_map(site.entries[:60], tmp_path)
     assert len(list(tmp_path.glob("related-*.json"))) == 1  # the old corpus was dropped
+
+
+def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.related as related
+
+    site = real_site()
+    slugs = sorted(e.slug for e in site.entries)
+    by_slug = {e.slug: e for e in site.entries}
+    texts = [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+    whole = compute_related(slugs, texts, 5)  # one block: 423 x 423 scores
+    monkeypatch.setattr(related, "BLOCK_CELLS", 40 * len(slugs))  # 11 blocks of 40 rows
+    assert compute_related(slugs, texts, 5) == whole
