@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,12 @@ from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
+FileStat = tuple[int, int, str]
+"""A file's size and mtime (ns) when it was read, and the key of what it held."""
+# A file modified this recently may change again within its mtime's resolution with
+# the same size (git's "racily clean" case): its stat is not trusted next time.
+RACY_NS = 2_000_000_000
 ParsedFile = tuple[Paper, tuple[Diagnostic, ...], tuple[str, ...]]
 
 
@@ -39,6 +45,9 @@ class BuildCache:
     papers: dict[str, ParsedFile] = field(default_factory=dict)
     classes: dict[str, Classification] = field(default_factory=dict)
     html: dict[str, str] = field(default_factory=dict)  # hash(markdown) -> html
+    # file name -> its stat and key when last read: an unchanged stat spares reading it
+    # (the same trust as the no-op stamp, see stamp.py)
+    stats: dict[str, FileStat] = field(default_factory=dict)
     dirty: bool = False
 
     @classmethod
@@ -52,14 +61,18 @@ class BuildCache:
             return cls()
         if data.get("version") != CACHE_VERSION:
             return cls()
-        return cls(papers=data["papers"], classes=data["classes"], html=data["html"])
+        return cls(papers=data["papers"], classes=data["classes"], html=data["html"],
+                   stats=data["stats"])
 
     def save(self, path: Path | None, live_papers: set[str], live_classes: set[str],
              live_html: set[str]) -> None:
         """Keep only what this build used, so the cache never grows without bound."""
         if path is None or (not self.dirty and len(self.papers) == len(live_papers)):
             return
+        settled = time.time_ns() - RACY_NS
         data = {"version": CACHE_VERSION,
+                "stats": {name: stat for name, stat in self.stats.items()
+                          if stat[2] in live_papers and stat[1] < settled},
                 "papers": {k: v for k, v in self.papers.items() if k in live_papers},
                 "classes": {k: v for k, v in self.classes.items() if k in live_classes},
                 "html": {k: v for k, v in self.html.items() if k in live_html}}

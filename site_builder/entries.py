@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from site_builder.cache import BuildCache, ParsedFile, digest
+from site_builder.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.classify import Classification
 from site_builder.config import Config
 from site_builder.errors import Diagnostic
@@ -34,28 +34,46 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
 
     folder = config.papers_dir
     names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
-    keys: list[str] = []
-    missing: list[tuple[str, str, bytes]] = []  # (key, name, bytes) of files to parse
+    keys: dict[str, str] = {}
+    unread: list[tuple[str, FileStat | None]] = []  # files to read, and their stat
     for name in names:
-        data = (folder / name).read_bytes()
-        keys.append(key := digest(name, data))
-        if key not in cache.papers:
-            missing.append((key, name, data))
+        known = cache.stats.get(name)
+        try:
+            st = os.stat(folder / name)
+            stat: FileStat | None = (st.st_size, st.st_mtime_ns, "")
+        except OSError:
+            stat = None  # gone since the listing: reading it reports the error
+        if known is not None and stat is not None and known[:2] == stat[:2] \
+                and known[2] in cache.papers:
+            keys[name] = known[2]
+        else:
+            unread.append((name, stat))
 
-    def parse_range(start: int, stop: int) -> list[ParsedFile]:
-        parsed = []
-        for _, name, data in missing[start:stop]:
-            found: list[Diagnostic] = []
-            paper = paper_from_bytes(data, folder / name, found)
-            parsed.append((paper, tuple(found), tuple(map(digest, markdown_texts(paper)))))
-        return parsed
+    def read_range(start: int, stop: int) -> list[tuple[str, ParsedFile | None]]:
+        """Read, hash and (unless the cache has them) parse the unread files."""
+        found = []
+        for name, _ in unread[start:stop]:
+            data = (folder / name).read_bytes()
+            key = digest(name, data)
+            parsed = None
+            if key not in cache.papers:
+                problems: list[Diagnostic] = []
+                paper = paper_from_bytes(data, folder / name, problems)
+                parsed = (paper, tuple(problems), tuple(map(digest, markdown_texts(paper))))
+            found.append((key, parsed))
+        return found
 
-    for (key, _, _), hit in zip(missing, fork_map(parse_range, len(missing), workers),
-                                strict=True):
-        cache.papers[key] = hit
+    for (name, stat), (key, parsed) in zip(unread, fork_map(read_range, len(unread), workers),
+                                            strict=True):
+        keys[name] = key
+        if stat is not None:
+            cache.stats[name] = (stat[0], stat[1], key)
+        if parsed is not None:
+            cache.papers[key] = parsed
         cache.dirty = True
     papers, paper_keys = [], {}
-    for key in keys:
+    for name in names:
+        key = keys[name]
         paper, found, _ = cache.papers[key]
         papers.append(paper)
         paper_keys[paper.slug] = key
