@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from site_builder import urls as U
 from site_builder.cache import BuildCache, digest
-from site_builder.config import Config, load_config
+from site_builder.config import Config, check_patterns, load_config
 from site_builder.errors import BuildError, Diagnostic
 from site_builder.models import OutputFile
 from site_builder.stamp import input_stamp
@@ -56,8 +56,8 @@ class BuildResult:
 class Stopwatch:
     """Records the seconds each stage took, for `build --timings` and the benchmark."""
 
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings, self.last = timings, time.perf_counter()
+    def __init__(self, timings: dict[str, float], started: float) -> None:
+        self.timings, self.last = timings, started
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -90,20 +90,24 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     """Build the site. With index_search=False a needed search index is left to the
     caller (``result.search_pending``): the preview server reloads first, indexes after."""
     started = time.perf_counter()
-    config = load_config(config_path, base_url)
-    cache_dir = config.root / ".cache"
     # The record lives beside the output folder (like its staging folder), so it goes
     # wherever the output goes and never piles up in the project.
     record = OutputRecord(out, out.parent / f".{out.name}.build-record.json", clean)
-    stamp = input_stamp(config, out)
+    stamp = input_stamp(config_path, base_url, out)
     result = BuildResult(out=out)
-    if not clean and record.stamp == stamp and record.outputs_intact():
+    if not clean and stamp and record.stamp == stamp and record.outputs_intact():
         result.noop, result.warnings = True, record.warnings
         result.files = len(record.outputs)
         result.seconds = time.perf_counter() - started
         return result
 
-    from site_builder.entries import cached_classifier, cached_markdown, load_entries, prepare
+    from site_builder.entries import (
+        cached_classifier,
+        cached_markdown,
+        load_entries,
+        prepare,
+        rules_key,
+    )
     from site_builder.feeds import FeedJob, FeedWriter
     from site_builder.parallel import fork_map
     from site_builder.related import related_map
@@ -112,9 +116,18 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     from site_builder.site import Entry, assemble
     from site_builder.sitefiles import pages_files, static_files
 
+    clock = Stopwatch(result.timings, started)
+    config = load_config(config_path, base_url, check_patterns=False)
+    cache_dir = config.root / ".cache"
     cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
+    # Patterns are compiled when first used; they are checked here only when the rules
+    # differ from those that last compiled (and were cached with their results).
+    rules = rules_key(config)
+    if cache.checked_rules != rules:
+        check_patterns(config)
+        cache.checked_rules, cache.dirty = rules, True
     diagnostics: list[Diagnostic] = []
-    clock = Stopwatch(result.timings)
+    clock.lap("setup")
     papers, paper_keys = load_entries(config, cache, diagnostics, workers)
     clock.lap("load")
     used_classes, used_html = prepare(config, cache, paper_keys, workers)
@@ -189,6 +202,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         else:
             result.search_pending = True
     cache.save(cache_dir / "entries.pickle", set(paper_keys.values()), used_classes, used_html)
+    clock.lap("save")
     result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
     result.files = len(fingerprints)
     result.seconds = time.perf_counter() - started

@@ -21,13 +21,13 @@ from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
 # A file modified this recently may change again within its mtime's resolution with
 # the same size (git's "racily clean" case): its stat is not trusted next time.
 RACY_NS = 2_000_000_000
-ParsedFile = tuple[Paper, tuple[Diagnostic, ...], tuple[str, ...]]
+ParsedFile = tuple[Paper, tuple[Diagnostic, ...], tuple[str, ...], str]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -40,14 +40,17 @@ def digest(*parts: bytes | str) -> str:
 
 @dataclass
 class BuildCache:
-    # hash(name, bytes) -> the parsed entry, the warnings its parse gave, and the hashes
-    # of its Markdown texts (entries.markdown_texts), the keys of ``html``
+    # hash(name, bytes) -> the parsed entry, the warnings its parse gave, the hashes of
+    # its Markdown texts (entries.markdown_texts, keys of ``html``) and of what its
+    # classification depends on (entries.class_material)
     papers: dict[str, ParsedFile] = field(default_factory=dict)
     classes: dict[str, Classification] = field(default_factory=dict)
     html: dict[str, str] = field(default_factory=dict)  # hash(markdown) -> html
     # file name -> its stat and key when last read: an unchanged stat spares reading it
     # (the same trust as the no-op stamp, see stamp.py)
     stats: dict[str, FileStat] = field(default_factory=dict)
+    # rules_key of the theme and tag rules whose patterns all compiled
+    checked_rules: str = ""
     dirty: bool = False
 
     @classmethod
@@ -62,7 +65,7 @@ class BuildCache:
         if data.get("version") != CACHE_VERSION:
             return cls()
         return cls(papers=data["papers"], classes=data["classes"], html=data["html"],
-                   stats=data["stats"])
+                   stats=data["stats"], checked_rules=data["checked_rules"])
 
     def save(self, path: Path | None, live_papers: set[str], live_classes: set[str],
              live_html: set[str]) -> None:
@@ -70,7 +73,7 @@ class BuildCache:
         if path is None or (not self.dirty and len(self.papers) == len(live_papers)):
             return
         settled = time.time_ns() - RACY_NS
-        data = {"version": CACHE_VERSION,
+        data = {"version": CACHE_VERSION, "checked_rules": self.checked_rules,
                 "stats": {name: stat for name, stat in self.stats.items()
                           if stat[2] in live_papers and stat[1] < settled},
                 "papers": {k: v for k, v in self.papers.items() if k in live_papers},

@@ -9,6 +9,7 @@ expression names its theme before any page is built.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,25 @@ class DumpSpec:
     captured: dt.date | None
 
 
+@functools.cache
+def compiled(source: str) -> re.Pattern[str]:
+    """A rule's or tag's pattern, compiled once per process and only when first used:
+    compiling the ~150 patterns of config.yaml takes 0.1 s, most of a rebuild that
+    classifies nothing (see check_patterns for when they are validated)."""
+    return re.compile(source, re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A weighted pattern over one field of a paper (title, abstract, or both: text)."""
 
-    pattern: re.Pattern[str]
+    source: str
     field: str
     weight: float
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return compiled(self.source)
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,21 @@ class Theme:
 class Tag:
     slug: str
     name: str
-    patterns: tuple[re.Pattern[str], ...]
+    sources: tuple[str, ...]
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(compiled(source) for source in self.sources)
+
+
+@dataclass(frozen=True)
+class PatternPlace:
+    """Where a pattern was written, to report it if it does not compile."""
+
+    source: str
+    key: str
+    owner: str
+    written: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +103,8 @@ class Config:
     themes: tuple[Theme, ...]
     tags: tuple[Tag, ...]
     max_themes: int
+    unchecked: tuple[PatternPlace, ...] = ()
+    """Patterns not compiled yet (``load_config(check_patterns=False)``)."""
 
     @property
     def content_dir(self) -> Path:
@@ -96,10 +125,12 @@ class Config:
 class _Checker:
     """Collects problems while walking the YAML tree, so all of them are reported."""
 
-    def __init__(self, file: str, text: str) -> None:
+    def __init__(self, file: str, text: str, check_patterns: bool = True) -> None:
         self.file = file
         self.text = text
         self.failures: list[tuple[str, str]] = []
+        self.check_patterns = check_patterns
+        self.unchecked: list[PatternPlace] = []
 
     def fail(self, key: str, message: str) -> None:
         self.failures.append((key, message))
@@ -108,7 +139,7 @@ class _Checker:
     def problems(self) -> list[Diagnostic]:
         # Line numbers need a second, pure-Python parse: only worth it when reporting.
         lines = _key_lines(self.text) if self.failures else {}
-        return [Diagnostic(self.file, lines.get(key), f"{key}: {message}")
+        return [Diagnostic(self.file, _line_of(key, lines), f"{key}: {message}")
                 for key, message in self.failures]
 
     def mapping(self, value: Any, key: str, allowed: dict[str, bool]) -> dict[str, Any]:
@@ -158,15 +189,21 @@ class _Checker:
             return default
         return value
 
-    def regex(self, value: Any, key: str, owner: str) -> re.Pattern[str] | None:
+    def regex(self, value: Any, key: str, owner: str, written: Any = None) -> str | None:
+        """The pattern's source, compiled now or recorded to be checked later."""
+        written = value if written is None else written
         if not isinstance(value, str) or not value:
             self.fail(key, f"{owner}: expected a regular expression string")
             return None
+        if not self.check_patterns:
+            self.unchecked.append(PatternPlace(value, key, owner, str(written)))
+            return value
         try:
-            return re.compile(value, re.IGNORECASE)
+            compiled(value)
         except re.error as exc:
-            self.fail(key, f"{owner}: pattern {value!r} does not compile: {exc}")
+            self.fail(key, pattern_problem(owner, written, exc))
             return None
+        return value
 
     def listing(self, value: Any, key: str) -> list[Any]:
         if value is None:
@@ -184,6 +221,16 @@ def slugify(text: str) -> str:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _line_of(key: str, lines: dict[str, int]) -> int | None:
+    """The line of ``key``, else of its nearest written parent: a rule written as a bare
+    string has no ``.pattern`` key of its own."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key.rpartition(".")[0]
+    return None
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -274,12 +321,12 @@ def _tags(check: _Checker, raw: Any) -> tuple[Tag, ...]:
         patterns = []
         for index, phrase in enumerate(check.listing(phrases, key)):
             # Phrases are regular expressions matched as whole words, case-insensitively.
-            compiled = check.regex(
+            source = check.regex(
                 rf"(?<![\w-])(?:{phrase})(?![\w-])" if isinstance(phrase, str) else phrase,
-                f"{key}[{index}]", f"tag {name!r}")
-            if compiled is not None:
-                patterns.append(compiled)
-        tags.append(Tag(slug=slug, name=str(name), patterns=tuple(patterns)))
+                f"{key}[{index}]", f"tag {name!r}", phrase)
+            if source is not None:
+                patterns.append(source)
+        tags.append(Tag(slug=slug, name=str(name), sources=tuple(patterns)))
     return tuple(tags)
 
 
@@ -329,8 +376,32 @@ def normalize_base_url(url: str) -> str:
     return url.rstrip("/") + "/" if url else url
 
 
-def load_config(path: Path, base_url: str | None = None) -> Config:
-    """Read config.yaml; ``base_url`` (from --base-url) overrides site.base_url."""
+def pattern_problem(owner: str, written: Any, exc: re.error) -> str:
+    return f"{owner}: pattern {written!r} does not compile: {exc}"
+
+
+def check_patterns(config: Config) -> None:
+    """Compile the patterns load_config left unchecked; a ConfigError lists every one
+    that does not compile, with its dotted key and line."""
+    failures = []
+    for place in config.unchecked:
+        try:
+            compiled(place.source)
+        except re.error as exc:
+            failures.append((place.key, pattern_problem(place.owner, place.written, exc)))
+    if failures:
+        check = _Checker(str(config.path), config.path.read_text(encoding="utf-8"))
+        check.failures = failures
+        raise ConfigError(str(config.path), check.problems)
+
+
+def load_config(path: Path, base_url: str | None = None, check_patterns: bool = True
+                ) -> Config:
+    """Read config.yaml; ``base_url`` (from --base-url) overrides site.base_url.
+
+    With ``check_patterns=False`` the theme and tag patterns are compiled on first use
+    and listed in ``config.unchecked``, for check_patterns() (the build calls it only
+    when the rules changed since they last compiled)."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -342,7 +413,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(name, [Diagnostic(name, line, f"not valid YAML: {exc}")]) from exc
-    check = _Checker(name, text)
+    check = _Checker(name, text, check_patterns)
     top = check.mapping(data, "", {"site": True, "dumps": True, "themes": True, "tags": False,
                                    "max_themes": False})
     site = _site(check, top.get("site"))
@@ -358,6 +429,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         themes=_themes(check, top.get("themes")),
         tags=_tags(check, top.get("tags")),
         max_themes=check.integer(top.get("max_themes"), "max_themes", 4, 0),
+        unchecked=tuple(check.unchecked),
     )
     if check.failures:
         raise ConfigError(name, check.problems)

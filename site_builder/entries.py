@@ -59,7 +59,8 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
             if key not in cache.papers:
                 problems: list[Diagnostic] = []
                 paper = paper_from_bytes(data, folder / name, problems)
-                parsed = (paper, tuple(problems), tuple(map(digest, markdown_texts(paper))))
+                parsed = (paper, tuple(problems), tuple(map(digest, markdown_texts(paper))),
+                          class_material(paper))
             found.append((key, parsed))
         return found
 
@@ -74,7 +75,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
     papers, paper_keys = [], {}
     for name in names:
         key = keys[name]
-        paper, found, _ = cache.papers[key]
+        paper, found, _, _ = cache.papers[key]
         papers.append(paper)
         paper_keys[paper.slug] = key
         warnings.extend(found)
@@ -86,10 +87,15 @@ def rules_key(config: Config) -> str:
     return digest(repr((config.themes, config.tags, config.max_themes)))
 
 
-def class_key(rules: str, paper_key: str) -> str:
-    """A classification depends on the rules and the paper (title, abstract, curated
-    themes and tags), which its file's key stands for."""
-    return digest(rules, paper_key)
+def class_material(paper: Paper) -> str:
+    """A digest of what a paper's classification depends on (the slug names it in
+    errors): a curator's note or date edit does not reclassify it."""
+    return digest(paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
+                  "\0".join(paper.themes))
+
+
+def class_key(rules: str, material: str) -> str:
+    return digest(rules, material)
 
 
 def markdown_texts(paper: Paper) -> tuple[str, ...]:
@@ -115,10 +121,10 @@ def prepare(config: Config, cache: BuildCache, paper_keys: dict[str, str],
     to_classify: dict[str, Paper] = {}
     to_render: dict[str, str] = {}
     for paper_key in paper_keys.values():
-        paper, _, text_keys = cache.papers[paper_key]
+        paper, _, text_keys, material = cache.papers[paper_key]
         if paper.hidden:  # never shown, never classified (a bad theme there is no error)
             continue
-        used_classes.add(key := class_key(rules, paper_key))
+        used_classes.add(key := class_key(rules, material))
         if key not in cache.classes:
             to_classify[key] = paper
         used_html.update(text_keys)
@@ -156,7 +162,7 @@ def cached_classifier(config: Config, cache: BuildCache, paper_keys: dict[str, s
     rules = rules_key(config)
 
     def run(paper: Paper) -> Classification:
-        key = class_key(rules, paper_keys[paper.slug])
+        key = class_key(rules, cache.papers[paper_keys[paper.slug]][3])
         hit = cache.classes.get(key)
         if hit is None:
             hit = cache.classes[key] = classify(paper, config)

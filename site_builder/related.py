@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 BLOCK_CELLS = 4_000_000
 """Most similarity scores held at once (16 MB of float32), whatever the corpus size."""
 MIN_SIMILARITY = 0.05
+TOKENIZE_PARALLEL_MIN = 2000
+"""Fewer texts are tokenized in this process (a few ms per hundred)."""
 MAX_DF = 0.5
 """Words in more than half the papers say nothing about which papers are alike."""
 CACHE_VERSION = "related-v2"
@@ -57,10 +59,10 @@ def corpus_key(entries: Sequence[Entry], k: int) -> str:
     return digest.hexdigest()
 
 
-def tfidf_rows(texts: list[str]) -> Any:
-    """The texts as L2-normalised TF-IDF rows (a scipy CSR matrix, float32)."""
+def tokenize(texts: Sequence[str]) -> tuple[tuple[str, ...], Any, Any]:
+    """The texts' words as ids into their own vocabulary: (vocabulary, ids, words per
+    text), the ids of all texts one after the other."""
     import numpy as np
-    from scipy.sparse import csr_matrix
 
     vocabulary: dict[str, int] = {}
     term_ids: list[int] = []
@@ -70,13 +72,31 @@ def tfidf_rows(texts: list[str]) -> Any:
                for word in TOKEN.findall(text.lower()) if word not in STOP_WORDS]
         term_ids += ids
         lengths.append(len(ids))
+    return tuple(vocabulary), np.asarray(term_ids, dtype=np.int32), lengths
+
+
+def tfidf_rows(texts: list[str]) -> Any:
+    """The texts as L2-normalised TF-IDF rows (a scipy CSR matrix, float32).
+
+    Texts are tokenized in ranges across workers; the words are then numbered in
+    sorted order, so the matrix does not depend on how the ranges fell.
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    parts = fork_map(lambda start, stop: [tokenize(texts[start:stop])], len(texts),
+                     minimum=TOKENIZE_PARALLEL_MIN)
+    words = sorted(set().union(*(part[0] for part in parts)))
+    number = {word: index for index, word in enumerate(words)}
+    term_ids = np.concatenate([np.asarray([number[w] for w in part[0]], dtype=np.int32)[part[1]]
+                               if len(part[1]) else part[1] for part in parts])
+    lengths = [n for part in parts for n in part[2]]
     rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
-    counts = csr_matrix((np.ones(len(term_ids), dtype=np.float32),
-                         (rows, np.asarray(term_ids, dtype=np.int32))),
-                        shape=(len(texts), len(vocabulary)), dtype=np.float32)
+    counts = csr_matrix((np.ones(len(term_ids), dtype=np.float32), (rows, term_ids)),
+                        shape=(len(texts), len(words)), dtype=np.float32)
     counts.sum_duplicates()
     counts.data = 1.0 + np.log(counts.data)  # sublinear tf
-    df = np.bincount(counts.indices, minlength=len(vocabulary))
+    df = np.bincount(counts.indices, minlength=len(words))
     idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
     idf[df > MAX_DF * len(texts)] = 0.0
     counts.data *= idf[counts.indices].astype(np.float32)

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 from site_builder.cache import digest
-from site_builder.config import Config
 
 
 def _walk(folder: Path, parts: list[str]) -> None:
@@ -29,11 +28,17 @@ def _walk(folder: Path, parts: list[str]) -> None:
             parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
 
 
-def input_stamp(config: Config, out: Path) -> str:
-    root = config.root
-    st = config.path.stat()
-    parts = [config.site.base_url, str(out.resolve()),
-             f"{config.path}:{st.st_size}:{st.st_mtime_ns}"]
+def input_stamp(config_path: Path, base_url: str | None, out: Path) -> str:
+    """Computed before config.yaml is even read (a no-op build reads nothing): the
+    config file's stat stands for its contents, and ``base_url`` is the --base-url
+    override, if any."""
+    root = config_path.resolve().parent
+    try:
+        st = config_path.stat()
+    except OSError:
+        return ""  # no stamp: the build goes on and reports the missing config
+    parts = [base_url or "", str(out.resolve()),
+             f"{config_path}:{st.st_size}:{st.st_mtime_ns}"]
     for folder in (root / "content" / "papers", root / "content" / "pages", root / "templates",
                    root / "static", Path(__file__).parent):
         _walk(folder, parts)

@@ -255,3 +255,53 @@ def test_hidden_papers_appear_nowhere(digest: Path) -> None:
     site = build(digest)
     leaks = [p for p, data in files(site).items() if b"Long-Context Training Recipes" in data]
     assert leaks == []
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_pattern_that_does_not_compile_stops_the_build_with_key_and_line(
+        digest: Path, warm: bool) -> None:
+    """Patterns compile when first used; the build still checks them whenever the rules
+    changed (a warm cache must not let a new bad pattern through)."""
+    from site_builder.errors import ConfigError
+
+    if warm:
+        build(digest)
+    config = digest / "config.yaml"
+    text = config.read_text()
+    start = text.index("    rules:\n")
+    config.write_text(text[:start] + "    rules:\n      - '(unclosed'\n" + text[start + 11:])
+    line = text[:start].count("\n") + 2
+    with pytest.raises(ConfigError) as info:
+        build(digest)
+    problem = info.value.problems[0]
+    assert problem.line == line and "pattern '(unclosed' does not compile" in problem.message
+    assert ".rules[0]" in problem.message
+
+
+def test_a_noop_build_does_not_even_read_the_config(digest: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.build as build_module
+
+    build(digest)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("config.yaml was read")
+
+    monkeypatch.setattr(build_module, "load_config", refuse)
+    assert build_site(digest / "config.yaml", digest / "_site").noop
+
+
+def test_a_note_edit_does_not_reclassify(digest: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    import site_builder.classify as classify_module
+
+    build(digest)
+    _edit(digest / "content/papers/another-paper-about-scaling.md", "note: ''", "note: Hi.")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a paper was classified")
+
+    monkeypatch.setattr(classify_module, "classify", refuse)
+    monkeypatch.setattr(classify_module, "classify_plainly", refuse)
+    build(digest)
+    assert "Hi." in (digest / "_site/papers/another-paper-about-scaling/index.html").read_text()

@@ -59,3 +59,16 @@ def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) 
     whole = compute_related(slugs, texts, 5)  # one block: 423 x 423 scores
     monkeypatch.setattr(related, "BLOCK_CELLS", 40 * len(slugs))  # 11 blocks of 40 rows
     assert compute_related(slugs, texts, 5) == whole
+
+
+def test_tokenizing_across_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.related as related
+
+    site = real_site()
+    slugs = sorted(e.slug for e in site.entries)
+    by_slug = {e.slug: e for e in site.entries}
+    texts = [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+    one = related.tfidf_rows(texts)
+    monkeypatch.setattr(related, "TOKENIZE_PARALLEL_MIN", 1)  # forks even for 423 texts
+    forked = related.tfidf_rows(texts)
+    assert (one != forked).nnz == 0 and one.shape == forked.shape
