@@ -210,8 +210,20 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
 
 
 def stamp_salt(config: Config, links: U.Urls) -> str:
-    """What every output depends on: templates, config, base URL and the code itself."""
-    parts: list[bytes | str] = [links.base_url, config.path.read_bytes()]
+    """What every output may show besides its own view, key or entries: the site
+    settings templates and feeds read (``site``, nav), theme titles and tag names (on
+    every card), the dumps' capture dates (paper pages), the templates and the code.
+
+    Not config.yaml as a whole: a page's view or key already holds the rest of what it
+    shows (pagination, its list of entries, whose keys follow their themes and tags),
+    so changing ``home_items`` re-renders the home page, not 5,000 papers. The
+    incremental == clean tests edit each of these settings.
+    """
+    site = config.site
+    parts: list[bytes | str] = [links.base_url, repr((
+        site.title, site.description, site.language, site.author, site.search,
+        [(t.slug, t.title) for t in config.themes], [(t.slug, t.name) for t in config.tags],
+        [(d.file, d.captured) for d in config.dumps]))]
     for folder in (config.root / "templates", Path(__file__).parent):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in (".html", ".xml", ".py", ".j2"):
