@@ -1,0 +1,67 @@
+"""BuildCache: what is saved loads back equal, and only what the build used is kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from pathlib import Path
+
+from site_builder.cache import BuildCache, digest
+from site_builder.classify import Classification
+from site_builder.errors import Diagnostic
+from site_builder.models import Paper, SourceRef
+
+
+def a_paper() -> Paper:
+    """Every field away from its default, so a field the cache forgot shows up."""
+    return Paper(id="6c829069-18f6-55d0-8f7b-17e852fba6bc", slug="a-paper", title="A: paper",
+                 abstract="Text <b>", published=dt.date(2024, 2, 29), authors=3,
+                 submitter="someone", comments=4,
+                 sources=(SourceRef("000.txt", 12), SourceRef("003.txt", 7)),
+                 tags=("Curated Tag",), themes=("long-context",), note="A note.",
+                 featured=True, hidden=True)
+
+
+def test_every_field_survives_a_save_and_load(tmp_path: Path) -> None:
+    paper = a_paper()
+    defaults = Paper(id="", slug="", title="", abstract="", published=None, authors=None,
+                     submitter=None, comments=None, sources=())
+    differing = {f.name for f in dataclasses.fields(Paper)
+                 if getattr(paper, f.name) != getattr(defaults, f.name)}
+    assert differing == {f.name for f in dataclasses.fields(Paper)}
+    found = (Diagnostic("content/papers/a-paper.md", 3, "unknown field 'x' ignored"),)
+    classes = Classification(("long-context",), ("curated-tag",), (("long-context", 2.5),))
+    cache = BuildCache()
+    cache.papers["k"] = (paper, found, ("h1",), "m1")
+    cache.classes["c"] = classes
+    cache.html["h1"] = "<p>Text</p>\n"
+    cache.stats["a-paper.md"] = (10, time.time_ns() - 10**10, "k")
+    cache.checked_rules, cache.dirty = "rules", True
+    path = tmp_path / "entries.pickle"
+    cache.save(path, {"k"}, {"c"}, {"h1"})
+    loaded = BuildCache.load(path)
+    assert loaded.papers == {"k": (paper, found, ("h1",), "m1")}
+    assert loaded.classes == {"c": classes}
+    assert loaded.html == cache.html and loaded.stats == cache.stats
+    assert loaded.checked_rules == "rules"
+
+
+def test_only_what_the_build_used_is_kept_and_recent_stats_are_not_trusted(
+        tmp_path: Path) -> None:
+    cache = BuildCache(dirty=True)
+    cache.papers = {"old": (a_paper(), (), (), ""), "new": (a_paper(), (), (), "")}
+    cache.html = {digest("x"): "x", digest("y"): "y"}
+    cache.stats = {"settled.md": (1, time.time_ns() - 10**10, "new"),
+                   "just-written.md": (1, time.time_ns(), "new")}
+    path = tmp_path / "entries.pickle"
+    cache.save(path, {"new"}, set(), {digest("y")})
+    loaded = BuildCache.load(path)
+    assert set(loaded.papers) == {"new"} and set(loaded.html) == {digest("y")}
+    assert set(loaded.stats) == {"settled.md"}  # modified < 2 s ago: read it again
+
+
+def test_an_unreadable_cache_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "entries.pickle"
+    path.write_bytes(b"not a pickle")
+    assert BuildCache.load(path).papers == {}
