@@ -57,7 +57,10 @@ class FeedJob:
         return U.feed_paths(self.section)
 
     def fingerprint_material(self) -> str:
-        items = [(e.paper, e.themes, e.tags, e.date, e.summary) for e in self.entries]
+        # What an item shows (FeedWriter.add_entry), not the whole paper: a curator's
+        # note is not in the feeds, so editing it does not rewrite them.
+        items = [(e.paper.id, e.slug, e.paper.title, e.paper.abstract, e.themes, e.tags,
+                  e.date, e.summary) for e in self.entries]
         return f"feed\0{self.section}\0{self.title}\0{self.subtitle}\0{items!r}"
 
 

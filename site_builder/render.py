@@ -25,7 +25,7 @@ from site_builder.content import split_front_matter
 from site_builder.errors import BuildError, ContentError
 from site_builder.markdown import render_markdown
 from site_builder.models import OutputFile
-from site_builder.site import Entry, Site, entry_key, sort_key
+from site_builder.site import Entry, Site, sort_key
 from site_builder.views import View, Views
 
 
@@ -175,15 +175,16 @@ class Renderer:
                        **context: Any) -> PageJob:
         """Describe a page that lists papers: ``lists`` names lists of entries, which the
         template sees as lists of cards. The cards are built only if the page renders;
-        the key stands for them with the entries' keys (a card is a function of its
-        entry, config and code), so planning a build never builds 50,000 cards."""
+        the key stands for them with the entries' card keys (a card is a function of
+        its entry's card_key fields, config and code), so planning a build never builds
+        50,000 cards."""
         def make_context() -> dict[str, Any]:
             cards = {name: [self.views.card(e) for e in entries]
                      for name, entries in lists.items()}
             return {**context, **cards}
 
         key = repr(sorted(context.items())) + "".join(
-            f"\0{name}" + "".join(f"\0{e.key}" for e in entries)
+            f"\0{name}" + "".join(f"\0{e.card_key}" for e in entries)
             for name, entries in sorted(lists.items()))
         return PageJob(U.output_path(path), template, make_context=make_context, key=key)
 
@@ -285,7 +286,7 @@ class Renderer:
             return {"paper": view, "page": self.page_meta(path, view["title"], entry.summary,
                                                           "paper", og_type="article")}
 
-        key = "\0".join([entry_key(entry), *(entry_key(r) for r in related)])
+        key = "\0".join([entry.key, *(r.card_key for r in related)])
         return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key)
 
     def content_pages(self, pages: list[ContentPage]) -> Iterator[PageJob]:

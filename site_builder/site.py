@@ -53,9 +53,19 @@ class Entry:
 
     @cached_property
     def key(self) -> str:
-        """A digest of everything a page can show of this entry (see entry_key); a digest,
+        """A digest of everything a page can show of this entry; a digest,
         not the text, because every paper page's key holds six of them."""
         text = repr((self.paper_key, self.themes, self.tags, self.date)).encode()
+        return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+    @cached_property
+    def card_key(self) -> str:
+        """A digest of what a card shows of this entry (views.card): listings and related
+        papers depend on this, so a curator's note or a late abstract edit does not
+        re-render every listing the paper is in."""
+        paper = self.paper
+        text = repr((paper.slug, paper.title, self.date, self.themes, self.tags, self.summary,
+                     paper.comments, paper.authors, paper.submitter)).encode()
         return hashlib.blake2b(text, digest_size=16).hexdigest()
 
     @property
@@ -77,10 +87,6 @@ class Site:
     by_tag: tuple[tuple[TagInfo, tuple[Entry, ...]], ...]
     by_year: tuple[tuple[str, tuple[Entry, ...]], ...]
     captured: Mapping[str, dt.date | None]
-
-
-def entry_key(entry: Entry) -> str:
-    return entry.key
 
 
 def plain_summary(text: str, limit: int = SUMMARY_CHARS) -> str:

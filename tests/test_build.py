@@ -134,6 +134,17 @@ def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path,
     edits: list[Callable[[], None]] = [
         lambda: _edit(papers / "long-context-training-recipes.md", "authors: 1", "authors: 2"),
         lambda: _edit(papers / "another-paper-about-scaling.md", "note: ''", "note: Now *noted*."),
+        # Each field a card, a feed item or a related-paper card shows:
+        lambda: _edit(papers / "another-paper-about-scaling.md",
+                      "title: Another Paper About Scaling", "title: Another Paper, Retitled"),
+        lambda: _edit(papers / "long-context-training-recipes.md", "comments: null",
+                      "comments: 7"),
+        lambda: _edit(papers / "another-paper-about-scaling.md", "published: null",
+                      "published: 2021-01-02"),
+        lambda: _edit(papers / "another-paper-about-scaling.md", "submitter: null",
+                      "submitter: Someone"),
+        lambda: _edit(papers / "data-selection-for-language-models-via-importance-resampling.md",
+                      "We study data selection", "We study long-context data selection"),
         lambda: _edit(digest / "templates/paper.html", "Abstract</h2>", "Summary</h2>"),
         lambda: _edit(digest / "config.yaml", "title: Test Digest", "title: Renamed Digest"),
         # Every other setting a page or feed shows (the build no longer re-renders
@@ -187,7 +198,8 @@ def test_one_paper_edit_rewrites_only_what_shows_it(digest: Path) -> None:
     site = build(digest)
     _edit(digest / "content/papers/another-paper-about-scaling.md", "note: ''", "note: Hi.")
     result = build_site(digest / "config.yaml", site)
-    assert 0 < result.stats.written < 10
+    # Only its page shows the note: no listing, related card or feed is even rendered.
+    assert result.stats.rendered == 1 and result.stats.written == 1
     assert "Hi." in (site / "papers/another-paper-about-scaling/index.html").read_text()
 
 
