@@ -81,6 +81,24 @@ class ContentPage:
     html: str
 
 
+class ViewEnvironment(jinja2.Environment):
+    """Jinja for views that are plain dicts: ``{{ paper.title }}`` looks the key up first.
+
+    Jinja tries an attribute first and a key second, so on a dict every ``x.y`` cost a
+    failed attribute lookup (an AttributeError): 120 of them per paper page, about
+    half of its rendering time. For anything but a dict, and for a key a dict does not
+    have (``.items()``), the lookup is Jinja's own.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.Environment:
     """One environment per build. With ``cache_dir``, compiled templates are kept on disk
     (Jinja checks each template's mtime), so a rebuild does not recompile them."""
@@ -88,7 +106,7 @@ def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.E
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
-    return jinja2.Environment(
+    return ViewEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
         bytecode_cache=cache,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
@@ -96,6 +114,9 @@ def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.E
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # One environment per build: templates cannot change under it, so it need not
+        # stat each template file every time a page asks for it.
+        auto_reload=False,
     )
 
 
