@@ -115,7 +115,8 @@ def sb(*args: str) -> list[str]:
     return [sys.executable, "-m", "site_builder", *args]
 
 
-def bench_size(count: int, runs: int, entries: list[RawEntry]) -> dict[str, float]:
+def bench_size(count: int, runs: int, entries: list[RawEntry], scratch: Path
+               ) -> dict[str, float]:
     results: dict[str, list[float]] = {}
     stages: dict[str, list[float]] = {}
 
@@ -124,23 +125,25 @@ def bench_size(count: int, runs: int, entries: list[RawEntry]) -> dict[str, floa
         peak = "search_peak_mib" if name == "search_index" else "peak_mib"
         results.setdefault(peak, []).append(value[1])
 
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory(prefix=f"bench-{count}-") as tmp:
-            root = Path(tmp)
-            make_project(root, count, entries)
-            record("ingest", timed(sb("ingest"), root))
-            record("full_build", timed(sb("build", "--clean", "--timings"), root, stages))
-            record("noop_rebuild", timed(sb("build"), root))
-            paper = sorted((root / "content/papers").glob("*.md"))[count // 2]
-            paper.write_text(paper.read_text().replace("note: ''", "note: Edited."))
-            record("edit_one_paper", timed(sb("build"), root))
-            template = root / "templates/paper.html"
-            template.write_text(template.read_text() + "{# edited #}\n")
-            record("edit_template", timed(sb("build"), root))
-            config = root / "config.yaml"
-            config.write_text(config.read_text().replace("home_items: 20", "home_items: 21"))
-            record("edit_config", timed(sb("build"), root))
-            record("search_index", timed([sys.executable, "-c", INDEX_SITE], root))
+    for run in range(runs):
+        # Runs are deleted only when the whole benchmark is done: on this machine's disk
+        # (ext4 with online discard) deleting a run's gigabyte slowed file creation in
+        # the next run's build several-fold for many seconds.
+        root = scratch / f"bench-{count}-{run}"
+        make_project(root, count, entries)
+        record("ingest", timed(sb("ingest"), root))
+        record("full_build", timed(sb("build", "--clean", "--timings"), root, stages))
+        record("noop_rebuild", timed(sb("build"), root))
+        paper = sorted((root / "content/papers").glob("*.md"))[count // 2]
+        paper.write_text(paper.read_text().replace("note: ''", "note: Edited."))
+        record("edit_one_paper", timed(sb("build"), root))
+        template = root / "templates/paper.html"
+        template.write_text(template.read_text() + "{# edited #}\n")
+        record("edit_template", timed(sb("build"), root))
+        config = root / "config.yaml"
+        config.write_text(config.read_text().replace("home_items: 20", "home_items: 21"))
+        record("edit_config", timed(sb("build"), root))
+        record("search_index", timed([sys.executable, "-c", INDEX_SITE], root))
     row = {name: round(max(values), 1) if name.endswith("peak_mib")
            else round(statistics.median(values), 3) for name, values in results.items()}
     # Stages of the full clean build, timed inside the build: related papers (TF-IDF)
@@ -157,6 +160,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench-results" / "bench.json"))
     args = parser.parse_args()
     entries = real_entries()
+    scratch = Path(tempfile.mkdtemp(prefix="site-builder-bench-"))
     table = {}
     columns = ["ingest", "full_build", "noop_rebuild", "edit_one_paper", "edit_template",
                "edit_config", "peak_mib", "stage_classify", "stage_related", "stage_render",
@@ -165,10 +169,11 @@ def main() -> int:
           flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         runs = args.runs if size <= 20000 else 1
-        row = bench_size(size, runs, entries)
+        row = bench_size(size, runs, entries, scratch)
         table[str(size)] = row
         print(f"{size:>6}  " + "  ".join(f"{row.get(c, float('nan')):>14}" for c in columns),
               flush=True)
+    shutil.rmtree(scratch)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
     print(f"wrote {args.out} (seconds, median of runs; peak_mib: largest max RSS of the "
