@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported on first use: a rebuild often renders no Markdown at all
     from markdown_it import MarkdownIt
@@ -23,11 +23,48 @@ def strip_bidi(text: str) -> str:
     return BIDI_CONTROLS.sub("", text)
 
 
+def quick_linkify() -> Any:
+    """linkify-it with a faster ``pretest`` (same answers, tested on every real abstract
+    and on generated text).
+
+    markdown-it asks ``pretest`` of every paragraph, and linkify-it answers with one
+    regex whose first branch (a schema such as ``http:`` after a space or punctuation)
+    is tried at every position against large Unicode classes: 0.26 ms an abstract, half
+    of its Markdown time. Looking for the schemas first and checking the character
+    before each one gives the same answer in a few microseconds.
+    """
+    from linkify_it import LinkifyIt
+
+    class QuickLinkify(LinkifyIt):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            before = "(?!_)(?:[><\uff5c]|" + self.re["src_ZPCc"] + ")"
+            test = self.re["schema_test"]
+            head = f"(^|{before})("
+            # The schema regex as linkify-it builds it; anything else: its own pretest.
+            self._quick = test.startswith(head) and test.endswith(")")
+            if self._quick:
+                self._schemas = re.compile(f"(?=(?:{test[len(head):-1]}))", re.IGNORECASE)
+                self._before = re.compile(before, re.IGNORECASE)
+                self._host = re.compile(self.re["host_fuzzy_test"], re.IGNORECASE)
+
+        def pretest(self, text: str) -> bool:
+            if not self._quick:
+                return bool(super().pretest(text))
+            if "@" in text or self._host.search(text):
+                return True
+            return any(m.start() == 0 or self._before.match(text, m.start() - 1)
+                       for m in self._schemas.finditer(text))
+
+    return QuickLinkify()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    md.linkify = quick_linkify()
     md.enable("linkify")
     md.enable("table")
     md.enable("strikethrough")

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+DENSE_CELLS = 8_000_000
+"""Largest TF-IDF matrix (papers x words) kept dense: 32 MB of float32."""
 BLOCK_CELLS = 4_000_000
 """Most similarity scores held at once (16 MB of float32), whatever the corpus size."""
 MIN_SIMILARITY = 0.05
@@ -76,35 +78,43 @@ def tokenize(texts: Sequence[str]) -> tuple[tuple[str, ...], Any, Any]:
 
 
 def tfidf_rows(texts: list[str]) -> Any:
-    """The texts as L2-normalised TF-IDF rows (a scipy CSR matrix, float32).
+    """The texts as L2-normalised TF-IDF rows, float32: a numpy array when it is small
+    (DENSE_CELLS), else a scipy CSR matrix. A small digest never imports scipy (0.1 s,
+    half of its related-papers time).
 
     Texts are tokenized in ranges across workers; the words are then numbered in
     sorted order, so the matrix does not depend on how the ranges fell.
     """
     import numpy as np
-    from scipy.sparse import csr_matrix
 
     parts = fork_map(lambda start, stop: [tokenize(texts[start:stop])], len(texts),
                      minimum=TOKENIZE_PARALLEL_MIN)
     words = sorted(set().union(*(part[0] for part in parts)))
     number = {word: index for index, word in enumerate(words)}
-    term_ids = np.concatenate([np.asarray([number[w] for w in part[0]], dtype=np.int32)[part[1]]
-                               if len(part[1]) else part[1] for part in parts])
+    term_ids = np.concatenate([np.asarray([number[w] for w in part[0]], dtype=np.int64)[part[1]]
+                               if len(part[1]) else part[1].astype(np.int64) for part in parts])
     lengths = [n for part in parts for n in part[2]]
-    rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
-    counts = csr_matrix((np.ones(len(term_ids), dtype=np.float32), (rows, term_ids)),
-                        shape=(len(texts), len(words)), dtype=np.float32)
-    counts.sum_duplicates()
-    counts.data = 1.0 + np.log(counts.data)  # sublinear tf
-    df = np.bincount(counts.indices, minlength=len(words))
+    shape = (len(texts), max(1, len(words)))
+    # (row, word) pairs with their counts, sorted by row then word.
+    cells, counts = np.unique(np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+                              * shape[1] + term_ids, return_counts=True)
+    rows, cols = cells // shape[1], cells % shape[1]
+    df = np.bincount(cols, minlength=shape[1])
     idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
     idf[df > MAX_DF * len(texts)] = 0.0
-    counts.data *= idf[counts.indices].astype(np.float32)
-    counts.eliminate_zeros()
-    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    weights = (1.0 + np.log(counts)) * idf[cols]  # sublinear tf
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=shape[0]))
     norms[norms == 0] = 1.0
-    counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(np.float32)
-    return counts
+    weights = (weights / norms[rows]).astype(np.float32)
+    keep = weights != 0
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    if shape[0] * shape[1] <= DENSE_CELLS:
+        dense = np.zeros(shape, dtype=np.float32)
+        dense[rows, cols] = weights
+        return dense
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix((weights, (rows, cols)), shape=shape, dtype=np.float32)
 
 
 def top_neighbours(scores: npt.NDArray[np.float32], take: int
@@ -136,7 +146,8 @@ def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, lis
     if len(slugs) < 2:
         return {s: [] for s in slugs}
     matrix = tfidf_rows(texts)
-    transposed = matrix.T.tocsr()
+    dense = isinstance(matrix, np.ndarray)
+    transposed = matrix.T if dense else matrix.T.tocsr()
     take = min(k, len(slugs) - 1)
     step = max(1, BLOCK_CELLS // len(slugs))
     starts = range(0, len(slugs), step)
@@ -145,7 +156,9 @@ def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, lis
         """Neighbour indexes of every row of blocks ``first`` to ``stop``."""
         found: list[list[int]] = []
         for start in starts[first:stop]:
-            block = (matrix[start:start + step] @ transposed).toarray()
+            block = matrix[start:start + step] @ transposed
+            if not dense:
+                block = block.toarray()
             rows = np.arange(block.shape[0])
             block[rows, rows + start] = -1.0  # never related to itself
             # Round away float noise so order depends on the text, then the slug index.
@@ -154,8 +167,9 @@ def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, lis
                       for best in top_neighbours(block, take)]
         return found
 
-    # Blocks are independent: on a large corpus they run across workers.
-    neighbours = fork_map(blocks, len(starts), minimum=2)
+    # Blocks are independent: on a large corpus they run across workers. A dense matrix
+    # is multiplied by BLAS, in this process.
+    neighbours = blocks(0, len(starts)) if dense else fork_map(blocks, len(starts), minimum=2)
     return {slug: [slugs[j] for j in near] for slug, near in zip(slugs, neighbours, strict=True)}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from site_builder.classify import classify
@@ -71,4 +72,24 @@ def test_tokenizing_across_workers_equals_one_process(monkeypatch: pytest.Monkey
     one = related.tfidf_rows(texts)
     monkeypatch.setattr(related, "TOKENIZE_PARALLEL_MIN", 1)  # forks even for 423 texts
     forked = related.tfidf_rows(texts)
-    assert (one != forked).nnz == 0 and one.shape == forked.shape
+    assert np.array_equal(one, forked)
+
+
+def test_dense_and_sparse_matrices_give_the_same_neighbours(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small digest multiplies a dense matrix (no scipy import); a large one a sparse
+    one: the same weights, so the same neighbours."""
+    import site_builder.related as related
+
+    site = real_site()
+    slugs = sorted(e.slug for e in site.entries)
+    by_slug = {e.slug: e for e in site.entries}
+    texts = [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+    dense = related.tfidf_rows(texts)
+    assert isinstance(dense, np.ndarray)
+    whole = compute_related(slugs, texts, 5)
+    monkeypatch.setattr(related, "DENSE_CELLS", 0)
+    sparse = related.tfidf_rows(texts)
+    assert not isinstance(sparse, np.ndarray)
+    assert np.array_equal(sparse.toarray(), dense)
+    assert compute_related(slugs, texts, 5) == whole
