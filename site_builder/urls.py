@@ -41,7 +41,8 @@ def _quote_path(path: str) -> str:
 def output_path(page_path: str) -> str:
     """File that serves a site-relative page path: ``papers/x/`` -> ``papers/x/index.html``."""
     path = page_path + "index.html" if page_path == "" or page_path.endswith("/") else page_path
-    if path.startswith("/") or any(part in ("..", ".", "") for part in path.split("/")):
+    parts = path.split("/")
+    if path.startswith("/") or "" in parts or "." in parts or ".." in parts:
         raise ValueError(f"unsafe output path {page_path!r}")
     return path
 
