@@ -26,8 +26,9 @@ from site_builder.sync import OutputRecord, SyncStats
 
 if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
     from site_builder.feeds import FeedJob, FeedWriter
-    from site_builder.render import PageJob, Renderer
+    from site_builder.render import Renderer
     from site_builder.site import Site
+    from site_builder.templating import PageJob
 
 
 @dataclass
@@ -111,10 +112,11 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     from site_builder.feeds import FeedJob, FeedWriter
     from site_builder.parallel import fork_map
     from site_builder.related import related_map
-    from site_builder.render import Renderer, make_environment, render_page
+    from site_builder.render import Renderer
     from site_builder.search import SEARCH_DIR, index_site
     from site_builder.site import Entry, assemble
     from site_builder.sitefiles import pages_files, static_files
+    from site_builder.templating import make_environment, render_page
 
     clock = Stopwatch(result.timings, started)
     config = load_config(config_path, base_url, check_patterns=False)

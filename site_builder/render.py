@@ -1,15 +1,15 @@
-"""Render the Site's HTML pages with Jinja2.
+"""Every HTML page of the Site, described as a PageJob for templating.render_page.
 
-In: a Site, its Urls and the templates folder. Out: OutputFile(path, bytes) for every
-HTML page (home, themes, tags, archive, papers, content pages, feeds list, 404).
-One Environment with StrictUndefined and autoescape, so a template typo fails the
-build and untrusted text is always escaped.
+In: a Site, its Urls and the Jinja environment (templating.make_environment). Out:
+PageJobs for the home page, themes, tags, archive, papers, content pages, feeds list,
+discussed, stats, search and 404: each a template and its view (or a key standing
+for the view, built only if the page renders).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -22,53 +22,11 @@ from markupsafe import Markup
 from site_builder import urls as U
 from site_builder.charts import bar_chart_svg, matrix_svg, timeline_svg
 from site_builder.content import split_front_matter
-from site_builder.errors import BuildError, ContentError
+from site_builder.errors import ContentError
 from site_builder.markdown import render_markdown
-from site_builder.models import OutputFile
 from site_builder.site import Entry, Site, sort_key
+from site_builder.templating import PageJob
 from site_builder.views import View, Views
-
-
-@dataclass(frozen=True)
-class PageJob:
-    """One HTML page to render: the template and the complete view it sees.
-
-    Either ``context`` is given, or ``make_context`` builds it when the page is rendered
-    and ``key`` stands for it: a record of every input the view is a pure function of
-    (besides config, templates and code, which the build's salt covers). Paper pages use
-    the key, so an incremental build does not build 50,000 views to render one.
-    """
-
-    path: str
-    template: str
-    context: dict[str, Any] | None = None
-    make_context: Callable[[], dict[str, Any]] | None = None
-    key: str | None = None
-
-    def fingerprint_material(self) -> str:
-        if self.key is not None:
-            return f"{self.template}\0{self.key}"
-        # The view is plain data (str, int, None, Markup, lists, dicts), so its repr is a
-        # faithful, deterministic record of everything the template can show.
-        return f"{self.template}\0{self.context!r}"
-
-    def view(self) -> dict[str, Any]:
-        if self.context is not None:
-            return self.context
-        assert self.make_context is not None
-        return self.make_context()
-
-
-def render_page(env: jinja2.Environment, job: PageJob) -> OutputFile:
-    try:
-        html = env.get_template(job.template).render(**job.view())
-    except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(exc.filename or job.template, exc.lineno,
-                         exc.message or str(exc)) from exc
-    except jinja2.TemplateError as exc:
-        raise BuildError(f"templates/{job.template}", _template_line(exc, job.template),
-                         f"{type(exc).__name__}: {exc}") from exc
-    return OutputFile(job.path, html.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -79,52 +37,6 @@ class ContentPage:
     title: str
     description: str
     html: str
-
-
-class ViewEnvironment(jinja2.Environment):
-    """Jinja for views that are plain dicts: ``{{ paper.title }}`` looks the key up first.
-
-    Jinja tries an attribute first and a key second, so on a dict every ``x.y`` cost a
-    failed attribute lookup (an AttributeError): 120 of them per paper page, about
-    half of its rendering time. For anything but a dict, and for a key a dict does not
-    have (``.items()``), the lookup is Jinja's own.
-    """
-
-    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
-        """A template's globals as one dict, not Jinja's ChainMap over the environment's:
-        every name a macro resolves went through ChainMap.__contains__ (a tenth of the
-        rendering time). So the environment's globals must be complete before the first
-        template loads (Renderer sets them when it is made)."""
-        return {**self.globals, **(d or {})}
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
-
-
-def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.Environment:
-    """One environment per build. With ``cache_dir``, compiled templates are kept on disk
-    (Jinja checks each template's mtime), so a rebuild does not recompile them."""
-    cache = None
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
-    return ViewEnvironment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        bytecode_cache=cache,
-        autoescape=jinja2.select_autoescape(["html", "xml"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        # One environment per build: templates cannot change under it, so it need not
-        # stat each template file every time a page asks for it.
-        auto_reload=False,
-    )
 
 
 def load_pages(pages_dir: Path, markdown: Callable[[str], str] = render_markdown
@@ -410,15 +322,3 @@ def page_window(current: int, pages: int, around: int = 2) -> list[int]:
             window.append(0)
         window.append(number)
     return window
-
-
-def _template_line(exc: Exception, template: str) -> int | None:
-    """Line in the template where a runtime error (e.g. an undefined variable) happened."""
-    tb = exc.__traceback__
-    line = None
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if name.endswith(template) or "templates/" in name:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
