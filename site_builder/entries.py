@@ -7,7 +7,9 @@ Each result is cached under a hash of everything it depends on, so an incrementa
 build redoes only what changed. What is missing (everything, on a clean build) is
 computed across forked workers: parsing files first, then classifying papers and
 rendering distinct Markdown texts together. Distinct texts, because Markdown is the
-costliest per-paper step (0.7 ms an abstract) and a page and several feeds show it.
+costliest per-paper step (0.3 ms an abstract, more than classifying it) and a page
+and several feeds show it. A file whose size and mtime did not change since it was
+last read is not read again (the trust the no-op stamp places in stats).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from site_builder.models import Paper
 from site_builder.parallel import fork_map
 
 PREFILTER_MIN_PAPERS = 50
+"""Fewer papers to classify run every regex (classify_plainly) instead of building the
+prefilters (0.07 s)."""
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
