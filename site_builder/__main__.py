@@ -1,5 +1,5 @@
 """`python -m site_builder` is the same as the `site-builder` console script."""
 
-from site_builder.cli import main
+from site_builder.cli import run
 
-raise SystemExit(main())
+run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,3 +149,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return status
+
+
+def run() -> None:
+    """The console script and ``python -m site_builder``: main(), then exit without
+    tearing the interpreter down.
+
+    Freeing every object of a build at exit took 0.08 s of a one-paper rebuild of
+    5,000 papers. By then every file is closed and every worker joined; only the
+    standard streams need flushing (mypy exits the same way). An unexpected exception
+    still propagates and exits normally, with its traceback.
+    """
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
