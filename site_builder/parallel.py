@@ -12,6 +12,7 @@ stage should return little (paths, small tuples) and write its files itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -53,8 +54,12 @@ def fork_map(work: Callable[[int, int], list[Result]], count: int,
     size = -(-count // (processes * CHUNKS_PER_WORKER))
     chunks = [(i, min(i + size, count)) for i in range(0, count, size)]
     _FORK_STATE["work"] = work
+    # Everything the parent holds moves out of the collector's sight first, so the
+    # workers' collections do not walk (and, by touching, copy) the inherited objects.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             return [item for part in pool.map(_run_chunk, chunks) for item in part]
     finally:
+        gc.unfreeze()
         _FORK_STATE.clear()
