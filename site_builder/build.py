@@ -130,10 +130,10 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         cache.checked_rules, cache.dirty = rules, True
     diagnostics: list[Diagnostic] = []
     clock.lap("setup")
-    papers, paper_keys = load_entries(config, cache, diagnostics, workers)
+    papers, known = load_entries(config, cache, diagnostics, workers)
     clock.lap("load")
-    used_classes, used_html = prepare(config, cache, paper_keys, workers)
-    site = assemble(config, papers, cached_classifier(config, cache, paper_keys), paper_keys)
+    used_classes, used_html = prepare(config, cache, known, workers)
+    site = assemble(config, papers, cached_classifier(config, cache, known), known)
     clock.lap("classify")
     related = related_map(site.entries, cache_dir, reuse=not clean)
     clock.lap("related")
@@ -203,7 +203,8 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
             clock.lap("search")
         else:
             result.search_pending = True
-    cache.save(cache_dir / "entries.pickle", set(paper_keys.values()), used_classes, used_html)
+    cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
+               used_html)
     clock.lap("save")
     result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
     result.files = len(fingerprints)

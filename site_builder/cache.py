@@ -18,19 +18,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper, SourceRef
 
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
 # A file modified this recently may change again within its mtime's resolution with
 # the same size (git's "racily clean" case): its stat is not trusted next time.
 RACY_NS = 2_000_000_000
-ParsedFile = tuple[Paper, tuple[Diagnostic, ...], tuple[str, ...], str]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -41,11 +40,22 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+class ParsedFile(NamedTuple):
+    """What one entry file gave, computed once per distinct file (entries.load_entries)."""
+
+    paper: Paper
+    warnings: tuple[Diagnostic, ...]
+    text_keys: tuple[str, ...]
+    """Digests of its Markdown texts (entries.markdown_texts): keys of BuildCache.html."""
+    class_material: str
+    """A digest of what its classification depends on (entries.class_material)."""
+    summary: str
+    card_material: str
+
+
 @dataclass
 class BuildCache:
-    # hash(name, bytes) -> the parsed entry, the warnings its parse gave, the hashes of
-    # its Markdown texts (entries.markdown_texts, keys of ``html``) and of what its
-    # classification depends on (entries.class_material)
+    # hash(name, bytes) -> what the file gave
     papers: dict[str, ParsedFile] = field(default_factory=dict)
     classes: dict[str, Classification] = field(default_factory=dict)
     html: dict[str, str] = field(default_factory=dict)  # hash(markdown) -> html
@@ -68,7 +78,7 @@ class BuildCache:
                 return cls()
             if data.get("version") != CACHE_VERSION:
                 return cls()
-            return cls(papers={k: (_paper(row), *rest)
+            return cls(papers={k: ParsedFile(_paper(row), *rest)
                                for k, (row, *rest) in data["papers"].items()},
                        classes={k: Classification(*row) for k, row in data["classes"].items()},
                        html=data["html"], stats=data["stats"],

@@ -23,6 +23,7 @@ from site_builder.config import Config
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
 from site_builder.parallel import fork_map
+from site_builder.site import KnownPaper, card_material, plain_summary
 
 PREFILTER_MIN_PAPERS = 50
 """Fewer papers to classify run every regex (classify_plainly) instead of building the
@@ -30,10 +31,11 @@ prefilters (0.07 s)."""
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
-                 workers: int | None = None) -> tuple[list[Paper], dict[str, str]]:
+                 workers: int | None = None) -> tuple[list[Paper], dict[str, KnownPaper]]:
     """Every content/papers/*.md (sorted by name), parsed once per distinct file content;
-    and each paper's cache key by slug: a digest of its file's name and bytes, which a
-    Paper is a pure function of, so it stands for the Paper in every later key."""
+    and by slug what is known of each paper. Its key is a digest of its file's name and
+    bytes, which a Paper is a pure function of, so it stands for the Paper in every
+    later key."""
     from site_builder.content import paper_from_bytes
 
     folder = config.papers_dir
@@ -41,15 +43,15 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
     keys: dict[str, str] = {}
     unread: list[tuple[str, FileStat | None]] = []  # files to read, and their stat
     for name in names:
-        known = cache.stats.get(name)
+        seen = cache.stats.get(name)
         try:
             st = os.stat(folder / name)
             stat: FileStat | None = (st.st_size, st.st_mtime_ns, "")
         except OSError:
             stat = None  # gone since the listing: reading it reports the error
-        if known is not None and stat is not None and known[:2] == stat[:2] \
-                and known[2] in cache.papers:
-            keys[name] = known[2]
+        if seen is not None and stat is not None and seen[:2] == stat[:2] \
+                and seen[2] in cache.papers:
+            keys[name] = seen[2]
         else:
             unread.append((name, stat))
 
@@ -63,8 +65,11 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
             if key not in cache.papers:
                 problems: list[Diagnostic] = []
                 paper = paper_from_bytes(data, folder / name, problems)
-                parsed = (paper, tuple(problems), tuple(map(digest, markdown_texts(paper))),
-                          class_material(paper))
+                summary = plain_summary(paper.abstract)
+                parsed = ParsedFile(paper, tuple(problems),
+                                    tuple(map(digest, markdown_texts(paper))),
+                                    class_material(paper), summary,
+                                    card_material(paper, summary))
             found.append((key, parsed))
         return found
 
@@ -76,14 +81,13 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         if parsed is not None:
             cache.papers[key] = parsed
         cache.dirty = True
-    papers, paper_keys = [], {}
+    papers, known = [], {}
     for name in names:
-        key = keys[name]
-        paper, found, _, _ = cache.papers[key]
-        papers.append(paper)
-        paper_keys[paper.slug] = key
-        warnings.extend(found)
-    return papers, paper_keys
+        parsed = cache.papers[keys[name]]
+        papers.append(parsed.paper)
+        known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material)
+        warnings.extend(parsed.warnings)
+    return papers, known
 
 
 def rules_key(config: Config) -> str:
@@ -109,12 +113,12 @@ def markdown_texts(paper: Paper) -> tuple[str, ...]:
                                            paper.abstract or paper.title) if t.strip()))
 
 
-def prepare(config: Config, cache: BuildCache, paper_keys: dict[str, str],
+def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
             workers: int | None = None) -> tuple[set[str], set[str]]:
     """Classify the papers and render the Markdown texts that are not in the cache,
     across workers; return the cache keys of classifications and HTML in use.
 
-    ``paper_keys`` is what load_entries returned: the papers in the cache by key.
+    ``known`` is what load_entries returned: the papers are in the cache by key.
     """
     from site_builder.classify import classifier_for, classify, classify_plainly
     from site_builder.markdown import render_markdown
@@ -124,8 +128,8 @@ def prepare(config: Config, cache: BuildCache, paper_keys: dict[str, str],
     used_html: set[str] = set()
     to_classify: dict[str, Paper] = {}
     to_render: dict[str, str] = {}
-    for paper_key in paper_keys.values():
-        paper, _, text_keys, material = cache.papers[paper_key]
+    for paper_known in known.values():
+        paper, _, text_keys, material, _, _ = cache.papers[paper_known.key]
         if paper.hidden:  # never shown, never classified (a bad theme there is no error)
             continue
         used_classes.add(key := class_key(rules, material))
@@ -158,7 +162,7 @@ def prepare(config: Config, cache: BuildCache, paper_keys: dict[str, str],
     return used_classes, used_html
 
 
-def cached_classifier(config: Config, cache: BuildCache, paper_keys: dict[str, str]
+def cached_classifier(config: Config, cache: BuildCache, known: dict[str, KnownPaper]
                       ) -> Callable[[Paper], Classification]:
     """classify() through the cache (filled by ``prepare``)."""
     from site_builder.classify import classify
@@ -166,7 +170,7 @@ def cached_classifier(config: Config, cache: BuildCache, paper_keys: dict[str, s
     rules = rules_key(config)
 
     def run(paper: Paper) -> Classification:
-        key = class_key(rules, cache.papers[paper_keys[paper.slug]][3])
+        key = class_key(rules, cache.papers[known[paper.slug].key].class_material)
         hit = cache.classes.get(key)
         if hit is None:
             hit = cache.classes[key] = classify(paper, config)

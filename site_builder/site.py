@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from site_builder.classify import Classification
 from site_builder.config import Config, Theme
@@ -41,6 +42,8 @@ class Entry:
     summary: str
     paper_key: str
     """A digest standing for the Paper (its file's, when the build knows it)."""
+    card_material: str
+    """A digest of what a card shows of the paper itself (see card_material)."""
 
     @property
     def slug(self) -> str:
@@ -63,9 +66,7 @@ class Entry:
         """A digest of what a card shows of this entry (views.card): listings and related
         papers depend on this, so a curator's note or a late abstract edit does not
         re-render every listing the paper is in."""
-        paper = self.paper
-        text = repr((paper.slug, paper.title, self.date, self.themes, self.tags, self.summary,
-                     paper.comments, paper.authors, paper.submitter)).encode()
+        text = repr((self.card_material, self.date, self.themes, self.tags)).encode()
         return hashlib.blake2b(text, digest_size=16).hexdigest()
 
     @property
@@ -108,24 +109,51 @@ def sort_key(entry: Entry) -> tuple[int, str]:
     return (-(entry.date.toordinal()) if entry.date else 1, entry.slug)
 
 
+class KnownPaper(NamedTuple):
+    """What the build already knows of a paper (computed once per file, then cached)."""
+
+    key: str
+    """A digest standing for the Paper: its file's name and bytes."""
+    summary: str
+    """plain_summary of its abstract."""
+    card_material: str
+    """card_material of the paper and that summary."""
+
+
+def card_material(paper: Paper, summary: str) -> str:
+    """A digest of the fields a card shows of the paper itself (views.card); its themes,
+    tags and date are added by Entry.card_key."""
+    text = repr((paper.slug, paper.title, summary, paper.comments, paper.authors,
+                 paper.submitter)).encode()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def know(paper: Paper) -> KnownPaper:
+    """What a build computes of a paper it does not know yet."""
+    summary = plain_summary(paper.abstract)
+    return KnownPaper(hashlib.blake2b(repr(paper).encode(), digest_size=16).hexdigest(),
+                      summary, card_material(paper, summary))
+
+
 def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
-               captured: Mapping[str, dt.date | None], paper_key: str | None = None) -> Entry:
+               captured: Mapping[str, dt.date | None], known: KnownPaper | None = None
+               ) -> Entry:
     result = classifier(paper)
     date = paper.published or next(
         (captured[s.file] for s in paper.sources if captured.get(s.file)), None)
-    if paper_key is None:
-        paper_key = hashlib.blake2b(repr(paper).encode(), digest_size=16).hexdigest()
+    known = known or know(paper)
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
-                 summary=plain_summary(paper.abstract), paper_key=paper_key)
+                 summary=known.summary, paper_key=known.key,
+                 card_material=known.card_material)
 
 
 def assemble(config: Config, papers: list[Paper],
              classifier: Callable[[Paper], Classification],
-             paper_keys: Mapping[str, str] | None = None) -> Site:
-    """``paper_keys``: by slug, a digest standing for each Paper (else one is made)."""
+             known: Mapping[str, KnownPaper] | None = None) -> Site:
+    """``known``: by slug, what the build knows of each paper (else it is computed)."""
     captured = {d.file: d.captured for d in config.dumps}
-    keys = paper_keys or {}
-    entries = tuple(sorted((make_entry(p, classifier, captured, keys.get(p.slug))
+    known = known or {}
+    entries = tuple(sorted((make_entry(p, classifier, captured, known.get(p.slug))
                             for p in papers if not p.hidden), key=sort_key))
     by_theme = tuple((t, tuple(e for e in entries if t.slug in e.themes)) for t in config.themes)
 

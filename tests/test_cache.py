@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from site_builder.cache import BuildCache, digest
+from site_builder.cache import BuildCache, ParsedFile, digest
 from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper, SourceRef
@@ -33,7 +33,8 @@ def test_every_field_survives_a_save_and_load(tmp_path: Path) -> None:
     found = (Diagnostic("content/papers/a-paper.md", 3, "unknown field 'x' ignored"),)
     classes = Classification(("long-context",), ("curated-tag",), (("long-context", 2.5),))
     cache = BuildCache()
-    cache.papers["k"] = (paper, found, ("h1",), "m1")
+    parsed = ParsedFile(paper, found, ("h1",), "m1", "Text <b>", "c1")
+    cache.papers["k"] = parsed
     cache.classes["c"] = classes
     cache.html["h1"] = "<p>Text</p>\n"
     cache.stats["a-paper.md"] = (10, time.time_ns() - 10**10, "k")
@@ -41,7 +42,8 @@ def test_every_field_survives_a_save_and_load(tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     cache.save(path, {"k"}, {"c"}, {"h1"})
     loaded = BuildCache.load(path)
-    assert loaded.papers == {"k": (paper, found, ("h1",), "m1")}
+    assert loaded.papers == {"k": parsed}
+    assert isinstance(loaded.papers["k"], ParsedFile)
     assert loaded.classes == {"c": classes}
     assert loaded.html == cache.html and loaded.stats == cache.stats
     assert loaded.checked_rules == "rules"
@@ -50,7 +52,8 @@ def test_every_field_survives_a_save_and_load(tmp_path: Path) -> None:
 def test_only_what_the_build_used_is_kept_and_recent_stats_are_not_trusted(
         tmp_path: Path) -> None:
     cache = BuildCache(dirty=True)
-    cache.papers = {"old": (a_paper(), (), (), ""), "new": (a_paper(), (), (), "")}
+    cache.papers = {"old": ParsedFile(a_paper(), (), (), "", "", ""),
+                    "new": ParsedFile(a_paper(), (), (), "", "", "")}
     cache.html = {digest("x"): "x", digest("y"): "y"}
     cache.stats = {"settled.md": (1, time.time_ns() - 10**10, "new"),
                    "just-written.md": (1, time.time_ns(), "new")}
