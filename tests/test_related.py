@@ -20,6 +20,13 @@ def real_site() -> Site:
     return assemble(config, load_papers(config.papers_dir, []), lambda p: classify(p, config))
 
 
+def real_texts() -> tuple[list[str], list[str]]:
+    """The real digest's slugs (sorted) and their title + abstract texts."""
+    by_slug = {e.slug: e for e in real_site().entries}
+    slugs = sorted(by_slug)
+    return slugs, [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+
+
 def test_importance_resampling_neighbours_are_about_data_selection(tmp_path: Path) -> None:
     site = real_site()
     related = related_map(site.entries, tmp_path)
@@ -53,10 +60,7 @@ def test_result_is_cached_by_corpus(tmp_path: Path) -> None:
 def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
     import site_builder.related as related
 
-    site = real_site()
-    slugs = sorted(e.slug for e in site.entries)
-    by_slug = {e.slug: e for e in site.entries}
-    texts = [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+    slugs, texts = real_texts()
     whole = compute_related(slugs, texts, 5)  # one block: 423 x 423 scores
     monkeypatch.setattr(related, "BLOCK_CELLS", 40 * len(slugs))  # 11 blocks of 40 rows
     assert compute_related(slugs, texts, 5) == whole
@@ -65,10 +69,7 @@ def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) 
 def test_tokenizing_across_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     import site_builder.related as related
 
-    site = real_site()
-    slugs = sorted(e.slug for e in site.entries)
-    by_slug = {e.slug: e for e in site.entries}
-    texts = [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+    slugs, texts = real_texts()
     one = related.tfidf_rows(texts)
     monkeypatch.setattr(related, "TOKENIZE_PARALLEL_MIN", 1)  # forks even for 423 texts
     forked = related.tfidf_rows(texts)
@@ -81,10 +82,7 @@ def test_dense_and_sparse_matrices_give_the_same_neighbours(
     one: the same weights, so the same neighbours."""
     import site_builder.related as related
 
-    site = real_site()
-    slugs = sorted(e.slug for e in site.entries)
-    by_slug = {e.slug: e for e in site.entries}
-    texts = [f"{by_slug[s].paper.title}\n{by_slug[s].paper.abstract}" for s in slugs]
+    slugs, texts = real_texts()
     dense = related.tfidf_rows(texts)
     assert isinstance(dense, np.ndarray)
     whole = compute_related(slugs, texts, 5)
