@@ -69,7 +69,7 @@ def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) 
 def test_tokenizing_across_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     import site_builder.related as related
 
-    slugs, texts = real_texts()
+    _, texts = real_texts()
     one = related.tfidf_rows(texts)
     monkeypatch.setattr(related, "TOKENIZE_PARALLEL_MIN", 1)  # forks even for 423 texts
     forked = related.tfidf_rows(texts)
