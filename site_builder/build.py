@@ -94,7 +94,8 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     # The record lives beside the output folder (like its staging folder), so it goes
     # wherever the output goes and never piles up in the project.
     record = OutputRecord(out, out.parent / f".{out.name}.build-record.json", clean)
-    stamp = input_stamp(config_path, base_url, out)
+    paper_stats: dict[str, tuple[int, int]] = {}
+    stamp = input_stamp(config_path, base_url, out, paper_stats)
     result = BuildResult(out=out)
     if not clean and stamp and record.stamp == stamp and record.outputs_intact():
         result.noop, result.warnings = True, record.warnings
@@ -130,7 +131,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         cache.checked_rules, cache.dirty = rules, True
     diagnostics: list[Diagnostic] = []
     clock.lap("setup")
-    papers, known = load_entries(config, cache, diagnostics, workers)
+    papers, known = load_entries(config, cache, diagnostics, workers, paper_stats)
     clock.lap("load")
     used_classes, used_html = prepare(config, cache, known, workers)
     site = assemble(config, papers, cached_classifier(config, cache, known), known)

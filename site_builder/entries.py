@@ -14,6 +14,7 @@ last read is not read again (the trust the no-op stamp places in stats).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 
@@ -31,11 +32,13 @@ prefilters (0.07 s)."""
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
-                 workers: int | None = None) -> tuple[list[Paper], dict[str, KnownPaper]]:
+                 workers: int | None = None, stats: dict[str, tuple[int, int]] | None = None
+                 ) -> tuple[list[Paper], dict[str, KnownPaper]]:
     """Every content/papers/*.md (sorted by name), parsed once per distinct file content;
     and by slug what is known of each paper. Its key is a digest of its file's name and
     bytes, which a Paper is a pure function of, so it stands for the Paper in every
-    later key."""
+    later key. ``stats``: the files' (size, mtime) if the caller has them already.
+    """
     from site_builder.content import paper_from_bytes
 
     folder = config.papers_dir
@@ -44,11 +47,13 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
     unread: list[tuple[str, FileStat | None]] = []  # files to read, and their stat
     for name in names:
         seen = cache.stats.get(name)
-        try:
-            st = os.stat(folder / name)
-            stat: FileStat | None = (st.st_size, st.st_mtime_ns, "")
-        except OSError:
-            stat = None  # gone since the listing: reading it reports the error
+        stat: FileStat | None = None  # None: gone since the listing; reading it reports it
+        if stats is not None and name in stats:
+            stat = (*stats[name], "")
+        else:
+            with contextlib.suppress(OSError):
+                st = os.stat(folder / name)
+                stat = (st.st_size, st.st_mtime_ns, "")
         if seen is not None and stat is not None and seen[:2] == stat[:2] \
                 and seen[2] in cache.papers:
             keys[name] = seen[2]

@@ -14,7 +14,9 @@ from pathlib import Path
 from site_builder.cache import digest
 
 
-def _walk(folder: Path, parts: list[str]) -> None:
+def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None = None
+          ) -> None:
+    """Add every file's stat to ``parts``; ``top`` gets those directly in ``folder``."""
     if not folder.is_dir():
         parts.append(f"{folder}:missing")
         return
@@ -26,12 +28,16 @@ def _walk(folder: Path, parts: list[str]) -> None:
             path = os.path.join(dirpath, name)
             st = os.stat(path)
             parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+            if top is not None and dirpath == str(folder):
+                top[name] = (st.st_size, st.st_mtime_ns)
 
 
-def input_stamp(config_path: Path, base_url: str | None, out: Path) -> str:
+def input_stamp(config_path: Path, base_url: str | None, out: Path,
+                paper_stats: dict[str, tuple[int, int]] | None = None) -> str:
     """Computed before config.yaml is even read (a no-op build reads nothing): the
     config file's stat stands for its contents, and ``base_url`` is the --base-url
-    override, if any."""
+    override, if any. ``paper_stats`` gets (size, mtime) of each content/papers file,
+    so the build does not stat them a second time."""
     root = config_path.resolve().parent
     try:
         st = config_path.stat()
@@ -39,7 +45,8 @@ def input_stamp(config_path: Path, base_url: str | None, out: Path) -> str:
         return ""  # no stamp: the build goes on and reports the missing config
     parts = [base_url or "", str(out.resolve()),
              f"{config_path}:{st.st_size}:{st.st_mtime_ns}"]
-    for folder in (root / "content" / "papers", root / "content" / "pages", root / "templates",
-                   root / "static", Path(__file__).parent):
+    _walk(root / "content" / "papers", parts, paper_stats)
+    for folder in (root / "content" / "pages", root / "templates", root / "static",
+                   Path(__file__).parent):
         _walk(folder, parts)
     return digest(*parts)
