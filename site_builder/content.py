@@ -90,11 +90,19 @@ def _field_lines(front: str) -> dict[str, int]:
 class _Fields:
     """Typed access to the front-matter mapping; each error names file, line and field."""
 
-    def __init__(self, data: dict[str, Any], file: str, lines: dict[str, int]) -> None:
-        self.data, self.file, self.lines = data, file, lines
+    def __init__(self, data: dict[str, Any], file: str, front: str) -> None:
+        self.data, self.file, self.front = data, file, front
+        self._lines: dict[str, int] | None = None
+
+    def line(self, field: str) -> int | None:
+        """The field's line in the file. Composed only when asked (an error or a
+        warning): composing the front matter again costs as much as loading it."""
+        if self._lines is None:
+            self._lines = _field_lines(self.front)
+        return self._lines.get(field)
 
     def error(self, field: str, message: str) -> ContentError:
-        return ContentError(self.file, self.lines.get(field, 1), f"field '{field}': {message}")
+        return ContentError(self.file, self.line(field) or 1, f"field '{field}': {message}")
 
     def text(self, field: str, required: bool = False) -> str | None:
         value = self.data.get(field)
@@ -170,11 +178,11 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
         raise ContentError(file, line, f"{where}front matter is not valid YAML: {problem}") from exc
     if not isinstance(data, dict):
         raise ContentError(file, 2, "front matter must be a mapping of field: value")
-    lines = _field_lines(front)
-    fields = _Fields(data, file, lines)
+    fields = _Fields(data, file, front)
     for key in data:
         if key not in FIELD_ORDER and warnings is not None:
-            warnings.append(Diagnostic(file, lines.get(str(key)), f"unknown field '{key}' ignored"))
+            warnings.append(Diagnostic(file, fields.line(str(key)),
+                                       f"unknown field '{key}' ignored"))
     paper_id = fields.text("id", required=True) or ""
     title = fields.text("title", required=True) or ""
     if not title.strip():
