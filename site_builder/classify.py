@@ -29,11 +29,14 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from site_builder.config import Config, Rule, Theme, slugify
 from site_builder.errors import ContentError
 from site_builder.models import Paper
-from site_builder.prefilter import PatternSet, joined
+
+if TYPE_CHECKING:  # imported when a Classifier is built: rebuilds mostly classify nothing
+    from site_builder.prefilter import PatternSet
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ class Classifier:
     """
 
     def __init__(self, config: Config) -> None:
+        from site_builder.prefilter import PatternSet
+
         self.config = config
         # Each distinct pattern once (equal patterns search alike), by number.
         number: dict[re.Pattern[str], int] = {}
@@ -139,7 +144,7 @@ class Classifier:
         for tag in config.tags:
             for pattern in tag.patterns:
                 number.setdefault(pattern, len(number))
-        self._patterns = PatternSet(number)
+        self._patterns: PatternSet = PatternSet(number)
 
         def rules(rules: tuple[Rule, ...]) -> tuple[tuple[float, int, int], ...]:
             """Each rule as (weight, field's position in _FIELDS, pattern number)."""
@@ -162,6 +167,7 @@ class Classifier:
     def classify(self, paper: Paper) -> Classification:
         """Themes, tags and theme scores of one paper under the config's rules."""
         title, abstract = self._patterns.scan(paper.title), self._patterns.scan(paper.abstract)
+        joined = self._patterns.joined
         # Which patterns match each field, all at once: searches have no side effects, so
         # running them in another order (or a tag's title and abstract both) changes nothing.
         matched = tuple(self._patterns.matching(scan, used) for scan, used in

@@ -13,7 +13,6 @@ stage should return little (paths, small tuples) and write its files itself.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,11 +36,13 @@ def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
 def worker_count(items: int, workers: int | None = None,
                  minimum: int = PARALLEL_MIN_ITEMS) -> int:
     """How many processes a stage of ``items`` items uses (``workers`` forces it)."""
+    if workers is None and items < minimum:
+        return 1
+    import multiprocessing  # 5 ms: an incremental build mostly forks nothing
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    if workers is not None:
-        return max(1, workers)
-    return min(os.cpu_count() or 1, 8) if items >= minimum else 1
+    return max(1, workers) if workers is not None else min(os.cpu_count() or 1, 8)
 
 
 def fork_map(work: Callable[[int, int], list[Result]], count: int,
@@ -53,6 +54,8 @@ def fork_map(work: Callable[[int, int], list[Result]], count: int,
         return work(0, count)
     size = -(-count // (processes * CHUNKS_PER_WORKER))
     chunks = [(i, min(i + size, count)) for i in range(0, count, size)]
+    import multiprocessing
+
     _FORK_STATE["work"] = work
     # Everything the parent holds moves out of the collector's sight first, so the
     # workers' collections do not walk (and, by touching, copy) the inherited objects.

@@ -692,6 +692,8 @@ class PatternSet:
                       tuple(n for n in needs if n.times > 1), bits(test.unless),
                       tuple(self._literal(lit) for lit in sorted(test.starts)))
 
+    joined = staticmethod(joined)
+
     def scan(self, text: str) -> Scan:
         """The text, its two literal forms (``fold``, ``plain``) and its literals' bits."""
         folded, as_is = fold(text), plain(text)

@@ -7,11 +7,11 @@ robots.txt, .nojekyll and everything under static/ (copied byte for byte).
 from __future__ import annotations
 
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from site_builder import urls as U
 from site_builder.models import OutputFile
 from site_builder.site import Site
+from site_builder.xmlescape import escape
 
 
 def _page_path(output: str) -> str:

@@ -7,10 +7,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from xml.sax import saxutils
 
 import feedparser
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from site_builder import xmlescape
 from site_builder.build import build_site
 from site_builder.config import load_config
 from site_builder.content import read_paper
@@ -147,3 +151,10 @@ def test_opml_lists_every_theme_feed(root: Path) -> None:
     assert "https://example.github.io/repo/feed.xml" in urls
     feeds_page = (site / "feeds/index.html").read_text()
     assert "/repo/feeds.opml" in feeds_page and "/repo/tags/code/atom.xml" in feeds_page
+
+
+@given(st.text(alphabet=st.sampled_from("ab&<>\"'\n\r\t é"), max_size=12) | st.text())
+def test_xml_escapes_equal_saxutils(value: str) -> None:
+    # Ours exist only to avoid importing xml.sax.saxutils (and urllib.request) per build.
+    assert xmlescape.escape(value) == saxutils.escape(value)
+    assert xmlescape.quoteattr(value) == saxutils.quoteattr(value)
