@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from site_builder.cache import BuildCache, ParsedFile, digest
+from site_builder.cache import PAPER_SHARDS, BuildCache, ParsedFile, digest
 from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper, SourceRef
@@ -68,3 +68,30 @@ def test_an_unreadable_cache_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     path.write_bytes(b"not a pickle")
     assert BuildCache.load(path).papers == {}
+
+
+def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_papers(
+        tmp_path: Path) -> None:
+    path = tmp_path / "entries.pickle"
+    cache = BuildCache(dirty=True)
+    keys = [digest(str(n)) for n in range(64)]
+    cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "") for k in keys}
+    cache.save(path, set(keys), set(), set())
+    shards = sorted(tmp_path.glob("entries-papers-*.pickle"))
+    assert len(shards) == PAPER_SHARDS
+    before = {p: p.stat().st_mtime_ns for p in shards}
+    time.sleep(0.01)
+
+    loaded = BuildCache.load(path)
+    assert set(loaded.papers) == set(keys)
+    edited = digest("edited")
+    loaded.papers[edited] = ParsedFile(a_paper(), (), (), "", "", "")
+    loaded.dirty = True
+    loaded.save(path, (set(keys) - {keys[0]}) | {edited}, set(), set())
+    changed = {p for p in shards if p.stat().st_mtime_ns != before[p]}
+    assert 1 <= len(changed) <= 2  # the edited paper's shard, and the old version's
+    assert set(BuildCache.load(path).papers) == (set(keys) - {keys[0]}) | {edited}
+
+    changed.pop().unlink()
+    partial = BuildCache.load(path).papers
+    assert partial and set(partial) < (set(keys) - {keys[0]}) | {edited}
