@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import urls as U
-from site_builder.cache import BuildCache, digest
+from site_builder.cache import BuildCache, digest, paused_gc
 from site_builder.config import Config, check_patterns, load_config
 from site_builder.errors import BuildError, Diagnostic
 from site_builder.models import OutputFile
@@ -85,6 +85,11 @@ def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
     return pages, list(feeds.jobs())
 
 
+# The cyclic collector is paused for the build: it repeatedly walked the hundreds of
+# thousands of objects a build holds (papers, entries, page jobs) to free almost
+# nothing; three full collections were a fifth of a one-paper rebuild of 5,000 papers.
+# Forked workers collect again (parallel.py), and the pause ends with the build.
+@paused_gc()
 def build_site(config_path: Path, out: Path, base_url: str | None = None,
                clean: bool = False, workers: int | None = None,
                index_search: bool = True) -> BuildResult:

@@ -29,6 +29,9 @@ _FORK_STATE: dict[str, Any] = {}
 
 
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+    # The parent may have paused the collector (build.py); a worker that renders
+    # thousands of pages collects its own garbage (not the parent's: it is frozen).
+    gc.enable()
     work: Callable[[int, int], list[Any]] = _FORK_STATE["work"]
     return work(*bounds)
 

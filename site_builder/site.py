@@ -56,18 +56,20 @@ class Entry:
 
     @cached_property
     def key(self) -> str:
-        """A digest of everything a page can show of this entry; a digest,
-        not the text, because every paper page's key holds six of them."""
-        text = repr((self.paper_key, self.themes, self.tags, self.date)).encode()
-        return hashlib.blake2b(text, digest_size=16).hexdigest()
+        """Everything a page can show of this entry, as one string. Joined, not hashed:
+        the page fingerprint that holds it is a digest already, and a digest per entry
+        was a tenth of planning a one-paper rebuild. Slugs and ISO dates hold no
+        separator, so distinct entries give distinct keys."""
+        return (f"{self.paper_key}\x1f{','.join(self.themes)}\x1f{','.join(self.tags)}"
+                f"\x1f{self.date}")
 
     @cached_property
     def card_key(self) -> str:
-        """A digest of what a card shows of this entry (views.card): listings and related
-        papers depend on this, so a curator's note or a late abstract edit does not
-        re-render every listing the paper is in."""
-        text = repr((self.card_material, self.date, self.themes, self.tags)).encode()
-        return hashlib.blake2b(text, digest_size=16).hexdigest()
+        """What a card shows of this entry (views.card): listings and related papers
+        depend on this, so a curator's note or a late abstract edit does not re-render
+        every listing the paper is in. A joined string, like ``key``."""
+        return (f"{self.card_material}\x1f{self.date}\x1f{','.join(self.themes)}"
+                f"\x1f{','.join(self.tags)}")
 
     @property
     def year_label(self) -> str:

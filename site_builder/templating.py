@@ -19,7 +19,7 @@ from site_builder.errors import BuildError
 from site_builder.models import OutputFile
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is 3x slower
 class PageJob:
     """One HTML page to render: the template and the complete view it sees.
 
