@@ -29,7 +29,7 @@ from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper, SourceRef
 
-CACHE_VERSION = 9
+CACHE_VERSION = 10
 PAPER_SHARDS = 16
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
@@ -57,6 +57,8 @@ class ParsedFile(NamedTuple):
     """A digest of what its classification depends on (entries.class_material)."""
     summary: str
     card_material: str
+    text_material: str
+    """A digest of what related papers read of it (site.text_material)."""
 
 
 @dataclass

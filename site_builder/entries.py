@@ -24,7 +24,7 @@ from site_builder.config import Config
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
 from site_builder.parallel import fork_map
-from site_builder.site import KnownPaper, card_material, plain_summary
+from site_builder.site import KnownPaper, card_material, plain_summary, text_material
 
 PREFILTER_MIN_PAPERS = 50
 """Fewer papers to classify run every regex (classify_plainly) instead of building the
@@ -74,7 +74,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
                 parsed = ParsedFile(paper, tuple(problems),
                                     tuple(map(digest, markdown_texts(paper))),
                                     class_material(paper), summary,
-                                    card_material(paper, summary))
+                                    card_material(paper, summary), text_material(paper))
             found.append((key, parsed))
         return found
 
@@ -90,7 +90,8 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
     for name in names:
         parsed = cache.papers[keys[name]]
         papers.append(parsed.paper)
-        known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material)
+        known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material,
+                                              parsed.text_material)
         warnings.extend(parsed.warnings)
     return papers, known
 
@@ -134,7 +135,7 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
     to_classify: dict[str, Paper] = {}
     to_render: dict[str, str] = {}
     for paper_known in known.values():
-        paper, _, text_keys, material, _, _ = cache.papers[paper_known.key]
+        paper, _, text_keys, material, *_ = cache.papers[paper_known.key]
         if paper.hidden:  # never shown, never classified (a bad theme there is no error)
             continue
         used_classes.add(key := class_key(rules, material))

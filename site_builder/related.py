@@ -36,7 +36,7 @@ TOKENIZE_PARALLEL_MIN = 2000
 """Fewer texts are tokenized in this process (a few ms per hundred)."""
 MAX_DF = 0.5
 """Words in more than half the papers say nothing about which papers are alike."""
-CACHE_VERSION = "related-v2"
+CACHE_VERSION = "related-v3"
 TOKEN = re.compile(r"\b[a-z][\w-]+\b")
 
 # Function words, plus the words every abstract in this field uses.
@@ -55,9 +55,10 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def corpus_key(entries: Sequence[Entry], k: int) -> str:
+    """A digest of every entry's slug, title and abstract (each entry's text_material,
+    digested once per file), in slug order."""
     digest = hashlib.blake2b(f"{CACHE_VERSION}:{k}".encode(), digest_size=16)
-    for entry in sorted(entries, key=lambda e: e.slug):
-        digest.update(f"\0{entry.slug}\0{entry.paper.title}\0{entry.paper.abstract}".encode())
+    digest.update("\0".join(sorted(f"{e.slug}\0{e.text_material}" for e in entries)).encode())
     return digest.hexdigest()
 
 

@@ -44,6 +44,8 @@ class Entry:
     """A digest standing for the Paper (its file's, when the build knows it)."""
     card_material: str
     """A digest of what a card shows of the paper itself (see card_material)."""
+    text_material: str
+    """A digest of what related papers read of it (see text_material)."""
 
     @property
     def slug(self) -> str:
@@ -120,6 +122,8 @@ class KnownPaper(NamedTuple):
     """plain_summary of its abstract."""
     card_material: str
     """card_material of the paper and that summary."""
+    text_material: str
+    """text_material of the paper."""
 
 
 def card_material(paper: Paper, summary: str) -> str:
@@ -130,11 +134,19 @@ def card_material(paper: Paper, summary: str) -> str:
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
+def text_material(paper: Paper) -> str:
+    """A digest of the text related papers compare (slug, title, abstract): the
+    related-papers cache is keyed by these, computed once per file, rather than by
+    hashing every abstract again on each rebuild."""
+    text = repr((paper.slug, paper.title, paper.abstract)).encode()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
 def know(paper: Paper) -> KnownPaper:
     """What a build computes of a paper it does not know yet."""
     summary = plain_summary(paper.abstract)
     return KnownPaper(hashlib.blake2b(repr(paper).encode(), digest_size=16).hexdigest(),
-                      summary, card_material(paper, summary))
+                      summary, card_material(paper, summary), text_material(paper))
 
 
 def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
@@ -146,7 +158,7 @@ def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
     known = known or know(paper)
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
                  summary=known.summary, paper_key=known.key,
-                 card_material=known.card_material)
+                 card_material=known.card_material, text_material=known.text_material)
 
 
 def assemble(config: Config, papers: list[Paper],
