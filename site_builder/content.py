@@ -16,6 +16,7 @@ import yaml
 
 from site_builder.errors import ContentError, Diagnostic
 from site_builder.models import Paper, SourceRef
+from site_builder.quickyaml import quick_front_matter
 
 FIELD_ORDER = ("id", "title", "published", "authors", "submitter", "comments", "sources",
                "themes", "tags", "note", "featured", "hidden")
@@ -167,8 +168,10 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
     """Parse one entry file. Unknown keys are warnings (appended to ``warnings``)."""
     file = str(path)
     front, body, _ = split_front_matter(text, file)
+    data = quick_front_matter(front)
     try:
-        data = yaml.load(front, Loader=_LOADER)
+        if data is None:
+            data = yaml.load(front, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
