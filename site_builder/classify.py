@@ -124,6 +124,18 @@ def classify_plainly(paper: Paper, config: Config) -> Classification:
 _FIELDS = ("title", "abstract", "text")
 
 
+def config_patterns(config: Config) -> list[re.Pattern[str]]:
+    """Every distinct pattern of the rules and tags, in config order."""
+    found: dict[re.Pattern[str], None] = {}
+    for theme in config.themes:
+        for rule in (*theme.rules, *theme.exclude):
+            found.setdefault(rule.pattern)
+    for tag in config.tags:
+        for pattern in tag.patterns:
+            found.setdefault(pattern)
+    return list(found)
+
+
 class Classifier:
     """classify() for one Config, with the prefilters of all its patterns built once.
 
@@ -137,13 +149,7 @@ class Classifier:
 
         self.config = config
         # Each distinct pattern once (equal patterns search alike), by number.
-        number: dict[re.Pattern[str], int] = {}
-        for theme in config.themes:
-            for rule in (*theme.rules, *theme.exclude):
-                number.setdefault(rule.pattern, len(number))
-        for tag in config.tags:
-            for pattern in tag.patterns:
-                number.setdefault(pattern, len(number))
+        number = {pattern: index for index, pattern in enumerate(config_patterns(config))}
         self._patterns: PatternSet = PatternSet(number)
 
         def rules(rules: tuple[Rule, ...]) -> tuple[tuple[float, int, int], ...]:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from site_builder.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.classify import Classification
 from site_builder.config import Config
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper
-from site_builder.parallel import fork_map
+from site_builder.parallel import fork_map, fork_map_with
 from site_builder.site import KnownPaper, card_material, plain_summary, text_material
 
 PREFILTER_MIN_PAPERS = 50
@@ -32,12 +32,14 @@ prefilters (0.07 s)."""
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
-                 workers: int | None = None, stats: dict[str, tuple[int, int]] | None = None
-                 ) -> tuple[list[Paper], dict[str, KnownPaper]]:
+                 workers: int | None = None, stats: dict[str, tuple[int, int]] | None = None,
+                 side: Sequence[Callable[[], object]] = ()
+                 ) -> tuple[list[Paper], dict[str, KnownPaper], list[object] | None]:
     """Every content/papers/*.md (sorted by name), parsed once per distinct file content;
     and by slug what is known of each paper. Its key is a digest of its file's name and
     bytes, which a Paper is a pure function of, so it stands for the Paper in every
     later key. ``stats``: the files' (size, mtime) if the caller has them already.
+    ``side``: tasks for the parse workers, if there are workers (fork_map_with).
     """
     from site_builder.content import paper_from_bytes
 
@@ -78,8 +80,8 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
             found.append((key, parsed))
         return found
 
-    for (name, stat), (key, parsed) in zip(unread, fork_map(read_range, len(unread), workers),
-                                            strict=True):
+    found, side_results = fork_map_with(read_range, len(unread), side, workers)
+    for (name, stat), (key, parsed) in zip(unread, found, strict=True):
         keys[name] = key
         if stat is not None:
             cache.stats[name] = (stat[0], stat[1], key)
@@ -93,7 +95,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material,
                                               parsed.text_material)
         warnings.extend(parsed.warnings)
-    return papers, known
+    return papers, known, side_results
 
 
 def rules_key(config: Config) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
@@ -28,12 +28,15 @@ CHUNKS_PER_WORKER = 4
 _FORK_STATE: dict[str, Any] = {}
 
 
-def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+def _run_chunk(chunk: tuple[int, int, int]) -> list[Any]:
     # The parent may have paused the collector (build.py); a worker that renders
     # thousands of pages collects its own garbage (not the parent's: it is frozen).
     gc.enable()
+    side, start, stop = chunk
+    if side:
+        return [_FORK_STATE["side"][start]()]
     work: Callable[[int, int], list[Any]] = _FORK_STATE["work"]
-    return work(*bounds)
+    return work(start, stop)
 
 
 def worker_count(items: int, workers: int | None = None,
@@ -52,20 +55,37 @@ def fork_map(work: Callable[[int, int], list[Result]], count: int,
              workers: int | None = None, minimum: int = PARALLEL_MIN_ITEMS
              ) -> list[Result]:
     """``work(0, count)``, computed in ranges across forked workers when it pays."""
+    return fork_map_with(work, count, (), workers, minimum)[0]
+
+
+def fork_map_with(work: Callable[[int, int], list[Result]], count: int,
+                  side: Sequence[Callable[[], object]], workers: int | None = None,
+                  minimum: int = PARALLEL_MIN_ITEMS
+                  ) -> tuple[list[Result], list[object] | None]:
+    """fork_map, and ``side`` tasks run by the same workers when they are forked.
+
+    Side tasks are work the parent would otherwise do alone before the next stage
+    (compiling templates, analysing patterns) while the other core waits; they go
+    first, and their results come back in order. Without workers they are not run
+    (None): the caller does that work itself, when it needs it.
+    """
     processes = worker_count(count, workers, minimum)
     if processes <= 1 or count < 2:
-        return work(0, count)
+        return work(0, count), None
     size = -(-count // (processes * CHUNKS_PER_WORKER))
-    chunks = [(i, min(i + size, count)) for i in range(0, count, size)]
+    chunks = [(1, i, i + 1) for i in range(len(side))]
+    chunks += [(0, i, min(i + size, count)) for i in range(0, count, size)]
     import multiprocessing
 
-    _FORK_STATE["work"] = work
+    _FORK_STATE.update(work=work, side=side)
     # Everything the parent holds moves out of the collector's sight first, so the
     # workers' collections do not walk (and, by touching, copy) the inherited objects.
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return [item for part in pool.map(_run_chunk, chunks) for item in part]
+            parts = pool.map(_run_chunk, chunks)
     finally:
         gc.unfreeze()
         _FORK_STATE.clear()
+    return ([item for part in parts[len(side):] for item in part],
+            [part[0] for part in parts[:len(side)]])

@@ -8,6 +8,7 @@ errors name the template and line.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,25 @@ class PageJob:
             return self.context
         assert self.make_context is not None
         return self.make_context()
+
+
+def compile_template(env: jinja2.Environment, name: str) -> None:
+    """Compile a template into the environment's bytecode cache (in a worker: the
+    parent then loads it from there instead of compiling it). A broken template is
+    left for the parent, which reports it with its file and line."""
+    with contextlib.suppress(jinja2.TemplateError):
+        env.get_template(name)
+
+
+def compile_templates(env: jinja2.Environment) -> None:
+    """Compile every HTML template now (render workers then inherit them); a syntax
+    error is a BuildError naming the template and line."""
+    for name in env.list_templates(extensions=["html"]):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise BuildError(f"templates/{exc.name or name}", exc.lineno,
+                             exc.message or str(exc)) from exc
 
 
 def render_page(env: jinja2.Environment, job: PageJob) -> OutputFile:

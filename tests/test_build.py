@@ -331,3 +331,17 @@ def test_a_note_edit_does_not_reclassify(digest: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(classify_module, "classify_plainly", refuse)
     build(digest)
     assert "Hi." in (digest / "_site/papers/another-paper-about-scaling/index.html").read_text()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_template_syntax_error_on_a_clean_build_names_file_and_line(digest: Path,
+                                                                    workers: int) -> None:
+    # With workers, the parse workers compile the templates first (build.py): a broken
+    # one is still reported by this process, with its file and line.
+    path = digest / "templates/partials/chips.html"
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(2, "{% if %}\n")
+    path.write_text("".join(lines))
+    with pytest.raises(BuildError) as info:
+        build(digest, workers=workers, clean=True)
+    assert info.value.file.endswith("templates/partials/chips.html") and info.value.line == 3

@@ -43,3 +43,18 @@ def test_an_error_in_a_worker_reaches_the_parent_with_file_and_line() -> None:
 def test_small_stages_stay_in_this_process() -> None:
     assert worker_count(PARALLEL_MIN_ITEMS - 1) == 1
     assert worker_count(10, workers=2) == 2
+
+
+def test_side_tasks_run_on_the_workers_and_only_when_there_are_workers() -> None:
+    import os
+
+    from site_builder.parallel import fork_map_with
+
+    parent = os.getpid()
+    side = [lambda: ("a", os.getpid()), lambda: ("b", os.getpid())]
+    found, done = fork_map_with(lambda a, b: list(range(a, b)), 40, side, workers=2)
+    assert found == list(range(40))
+    assert done is not None and [tag for tag, _ in done] == ["a", "b"]  # type: ignore[misc]
+    assert all(pid != parent for _, pid in done)  # type: ignore[misc]
+    assert fork_map_with(lambda a, b: list(range(a, b)), 40, side, workers=1) == (
+        list(range(40)), None)

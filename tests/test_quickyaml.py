@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +13,8 @@ from hypothesis import strategies as st
 from site_builder.content import _LOADER, dump_paper, split_front_matter
 from site_builder.models import Paper, SourceRef
 from site_builder.quickyaml import quick_front_matter
+from tests.conftest import REPO
 from tests.test_content import HOSTILE_TITLES
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def same(quick: Any, loaded: Any) -> bool:
