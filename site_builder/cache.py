@@ -29,7 +29,7 @@ from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper, SourceRef
 
-CACHE_VERSION = 10
+CACHE_VERSION = 11
 PAPER_SHARDS = 16
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""

@@ -59,8 +59,9 @@ class FeedJob:
     def fingerprint_material(self) -> str:
         # What an item shows (FeedWriter.add_entry), not the whole paper: a curator's
         # note is not in the feeds, so editing it does not rewrite them.
-        items = [(e.paper.id, e.slug, e.paper.title, e.paper.abstract, e.themes, e.tags,
-                  e.date, e.summary) for e in self.entries]
+        # text_material stands for the title and abstract (a digest made at parse time).
+        items = [(e.paper.id, e.slug, e.text_material, e.themes, e.tags, e.date, e.summary)
+                 for e in self.entries]
         return f"feed\0{self.section}\0{self.title}\0{self.subtitle}\0{items!r}"
 
 

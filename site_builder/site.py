@@ -46,32 +46,21 @@ class Entry:
     """A digest of what a card shows of the paper itself (see card_material)."""
     text_material: str
     """A digest of what related papers read of it (see text_material)."""
-
-    @property
-    def slug(self) -> str:
-        return self.paper.slug
+    # Set by make_entry, read tens of thousands of times a build: plain fields, not
+    # properties (which were a tenth of planning a rebuild at 20,000 papers).
+    slug: str
+    """The paper's slug."""
+    key: str
+    """Everything a page can show of this entry, as one string (entry_keys)."""
+    card_key: str
+    """What a card shows of this entry (entry_keys): listings and related papers depend
+    on this, so a curator's note or a late abstract edit does not re-render every
+    listing the paper is in."""
 
     @cached_property
     def code_links(self) -> tuple[str, ...]:
         """URLs in the abstract; only paper pages show them, so found only when rendered."""
         return code_links(self.paper.abstract)
-
-    @cached_property
-    def key(self) -> str:
-        """Everything a page can show of this entry, as one string. Joined, not hashed:
-        the page fingerprint that holds it is a digest already, and a digest per entry
-        was a tenth of planning a one-paper rebuild. Slugs and ISO dates hold no
-        separator, so distinct entries give distinct keys."""
-        return (f"{self.paper_key}\x1f{','.join(self.themes)}\x1f{','.join(self.tags)}"
-                f"\x1f{self.date}")
-
-    @cached_property
-    def card_key(self) -> str:
-        """What a card shows of this entry (views.card): listings and related papers
-        depend on this, so a curator's note or a late abstract edit does not re-render
-        every listing the paper is in. A joined string, like ``key``."""
-        return (f"{self.card_material}\x1f{self.date}\x1f{','.join(self.themes)}"
-                f"\x1f{','.join(self.tags)}")
 
     @property
     def year_label(self) -> str:
@@ -156,9 +145,14 @@ def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
     date = paper.published or next(
         (captured[s.file] for s in paper.sources if captured.get(s.file)), None)
     known = known or know(paper)
+    themes, tags = ",".join(result.themes), ",".join(result.tags)
+    # Joined, not hashed: the page fingerprints that hold them are digests already.
+    # Slugs and ISO dates hold no separator, so distinct entries give distinct keys.
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
                  summary=known.summary, paper_key=known.key,
-                 card_material=known.card_material, text_material=known.text_material)
+                 card_material=known.card_material, text_material=known.text_material,
+                 slug=paper.slug, key=f"{known.key}\x1f{themes}\x1f{tags}\x1f{date}",
+                 card_key=f"{known.card_material}\x1f{date}\x1f{themes}\x1f{tags}")
 
 
 def assemble(config: Config, papers: list[Paper],
