@@ -47,6 +47,7 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     noop: bool = False
     indexed: bool = False
+    quick: bool = False  # only edited papers' own pages were rebuilt (quick.py)
     search_pending: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
@@ -106,11 +107,21 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     # wherever the output goes and never piles up in the project.
     record = OutputRecord(out, out.parent / f".{out.name}.build-record.json", clean)
     paper_stats: dict[str, tuple[int, int]] = {}
-    stamp = input_stamp(config_path, base_url, out, paper_stats)
+    rest: list[str] = []  # the stamp of every input but the entry files
+    stamp = input_stamp(config_path, base_url, out, paper_stats, rest)
     result = BuildResult(out=out)
     if not clean and stamp and record.stamp == stamp and record.outputs_intact():
         result.noop, result.warnings = True, record.warnings
         result.files = len(record.outputs)
+        result.seconds = time.perf_counter() - started
+        return result
+    clock = Stopwatch(result.timings, started)
+    from site_builder.quick import index_entry, quick_rebuild, write_index
+
+    if not clean and quick_rebuild(config_path, out, base_url, record, stamp,
+                                   rest[0] if rest else "", paper_stats, result, clock,
+                                   index_search):
+        result.quick = True
         result.seconds = time.perf_counter() - started
         return result
 
@@ -125,7 +136,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     from site_builder.feeds import FeedJob, FeedWriter
     from site_builder.parallel import fork_map
     from site_builder.prefilter import analyse, seed
-    from site_builder.related import related_map
+    from site_builder.related import related_file, related_map
     from site_builder.render import Renderer
     from site_builder.search import SEARCH_DIR, index_site
     from site_builder.site import Entry, assemble
@@ -137,7 +148,6 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         render_page,
     )
 
-    clock = Stopwatch(result.timings, started)
     config = load_config(config_path, base_url, check_patterns=False)
     cache_dir = config.root / ".cache"
     cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
@@ -224,7 +234,12 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     result.warnings = [str(d) for d in diagnostics]
     html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
     clock.lap("extras")
-    record.commit(staged, fingerprints, stamp, result.warnings, result.stats)
+    record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
+                  rest[0] if rest else "")
+    write_index(out, stamp, related_file(site.entries), {
+        name: index_entry(stat, known[name[:-3]].key,
+                          cache.papers[known[name[:-3]].key].signature)
+        for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
     clock.lap("write")
     if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
         if index_search:

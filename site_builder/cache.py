@@ -29,7 +29,7 @@ from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
 from site_builder.models import Paper, SourceRef
 
-CACHE_VERSION = 11
+CACHE_VERSION = 12
 PAPER_SHARDS = 16
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
@@ -59,6 +59,8 @@ class ParsedFile(NamedTuple):
     card_material: str
     text_material: str
     """A digest of what related papers read of it (site.text_material)."""
+    signature: str
+    """A digest of everything pages other than its own show of it (quick.py)."""
 
 
 @dataclass
@@ -77,8 +79,15 @@ class BuildCache:
     shard_keys: list[set[str] | None] = field(
         default_factory=lambda: [None] * PAPER_SHARDS)
 
+    path: Path | None = None
+    """Where it was loaded from (shards not loaded yet are read from beside it)."""
+    unloaded: set[int] = field(default_factory=set)
+    """Shards not read yet (load with shards=False): unchanged, so never rewritten."""
+
     @classmethod
-    def load(cls, path: Path | None) -> BuildCache:
+    def load(cls, path: Path | None, shards: bool = True) -> BuildCache:
+        """The cache at ``path``; with ``shards=False`` the parsed entries are read only
+        when ``parsed`` asks for them (a rebuild of one page needs a few)."""
         if path is None or not path.exists():
             return cls()
         with paused_gc():
@@ -87,21 +96,50 @@ class BuildCache:
                 return cls()
             cache = cls(classes={k: Classification(*row) for k, row in data["classes"].items()},
                         html=data["html"], stats=data["stats"],
-                        checked_rules=data["checked_rules"])
-            for shard in range(PAPER_SHARDS):
-                rows = _read(_shard_path(path, shard))
-                if rows is not None and rows.get("version") == CACHE_VERSION:
-                    papers = {k: ParsedFile(_paper(row), *rest)
-                              for k, (row, *rest) in rows["papers"].items()}
-                    cache.papers.update(papers)
-                    cache.shard_keys[shard] = set(papers)
+                        checked_rules=data["checked_rules"], path=path,
+                        unloaded=set(range(PAPER_SHARDS)))
+            for shard in range(PAPER_SHARDS) if shards else ():
+                cache._load_shard(shard)
             return cache
 
-    def save(self, path: Path | None, live_papers: set[str], live_classes: set[str],
-             live_html: set[str]) -> None:
-        """Keep only what this build used, so the cache never grows without bound."""
-        if path is None or (not self.dirty and len(self.papers) == len(live_papers)):
+    def _load_shard(self, shard: int) -> None:
+        self.unloaded.discard(shard)
+        assert self.path is not None
+        rows = _read(_shard_path(self.path, shard))
+        if rows is not None and rows.get("version") == CACHE_VERSION:
+            papers = {k: ParsedFile(_paper(row), *rest)
+                      for k, (row, *rest) in rows["papers"].items()}
+            self.papers.update(papers)
+            self.shard_keys[shard] = set(papers)
+
+    def parsed(self, key: str) -> ParsedFile | None:
+        """The entry parsed under ``key``, reading its shard if it is not loaded yet."""
+        if _shard_of(key) in self.unloaded:
+            with paused_gc():
+                self._load_shard(_shard_of(key))
+        return self.papers.get(key)
+
+    def add(self, key: str, parsed: ParsedFile) -> None:
+        """A newly parsed entry (its shard is read first, so saving it keeps the rest)."""
+        self.parsed(key)
+        self.papers[key] = parsed
+        self.dirty = True
+
+    def save(self, path: Path | None, live_papers: set[str] | None, live_classes: set[str] | None,
+             live_html: set[str] | None) -> None:
+        """Keep only what this build used, so the cache never grows without bound. None
+        keeps everything (a quick rebuild knows only what it touched); shards that were
+        never loaded are left as they are."""
+        if path is None or (not self.dirty and live_papers is not None
+                            and len(self.papers) == len(live_papers)):
             return
+        keep_all = live_papers is None  # papers of unread shards are live too
+        if live_papers is None:
+            live_papers = set(self.papers)
+        if live_classes is None:
+            live_classes = set(self.classes)
+        if live_html is None:
+            live_html = set(self.html)
         settled = time.time_ns() - RACY_NS
         shards: list[list[str]] = [[] for _ in range(PAPER_SHARDS)]
         for key in self.papers:
@@ -111,6 +149,8 @@ class BuildCache:
             # Shards first: the main file's stats name keys, and a key missing from the
             # shards only means that file is parsed again.
             for shard, keys in enumerate(shards):
+                if shard in self.unloaded and self.path == path:
+                    continue  # not read (a quick rebuild): nothing of it changed
                 if self.shard_keys[shard] != set(keys):
                     self._write(_shard_path(path, shard), {
                         "version": CACHE_VERSION,
@@ -121,7 +161,7 @@ class BuildCache:
                 "version": CACHE_VERSION,
                 "checked_rules": self.checked_rules,
                 "stats": {name: stat for name, stat in self.stats.items()
-                          if stat[2] in live_papers and stat[1] < settled},
+                          if (keep_all or stat[2] in live_papers) and stat[1] < settled},
                 "classes": {k: (v.themes, v.tags, v.theme_scores)
                             for k, v in self.classes.items() if k in live_classes},
                 "html": {k: v for k, v in self.html.items() if k in live_html},

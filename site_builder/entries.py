@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from site_builder.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.classify import Classification
@@ -41,8 +42,6 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
     later key. ``stats``: the files' (size, mtime) if the caller has them already.
     ``side``: tasks for the parse workers, if there are workers (fork_map_with).
     """
-    from site_builder.content import paper_from_bytes
-
     folder = config.papers_dir
     names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
     keys: dict[str, str] = {}
@@ -70,13 +69,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
             key = digest(name, data)
             parsed = None
             if key not in cache.papers:
-                problems: list[Diagnostic] = []
-                paper = paper_from_bytes(data, folder / name, problems)
-                summary = plain_summary(paper.abstract)
-                parsed = ParsedFile(paper, tuple(problems),
-                                    tuple(map(digest, markdown_texts(paper))),
-                                    class_material(paper), summary,
-                                    card_material(paper, summary), text_material(paper))
+                parsed = parse_file(data, folder / name)
             found.append((key, parsed))
         return found
 
@@ -96,6 +89,34 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
                                               parsed.text_material)
         warnings.extend(parsed.warnings)
     return papers, known, side_results
+
+
+def parse_file(data: bytes, path: Path) -> ParsedFile:
+    """Everything a build derives from one entry file alone."""
+    from site_builder.content import paper_from_bytes
+
+    problems: list[Diagnostic] = []
+    paper = paper_from_bytes(data, path, problems)
+    summary = plain_summary(paper.abstract)
+    card, text, classed = card_material(paper, summary), text_material(paper), \
+        class_material(paper)
+    return ParsedFile(paper, tuple(problems), tuple(map(digest, markdown_texts(paper))),
+                      classed, summary, card, text,
+                      signature(paper, tuple(problems), card, text, classed))
+
+
+def signature(paper: Paper, problems: tuple[Diagnostic, ...], card: str, text: str,
+              classed: str) -> str:
+    """A digest of everything any page but the paper's own shows of it: its card
+    (card_material), the text related papers and feeds read (text_material), what its
+    themes and tags come from (class_material), its date (published, else its dumps'
+    capture date), its dumps (the statistics page), featured and hidden, its id (the
+    feeds), and its warnings (the build record keeps them). Two versions of a file
+    with the same signature differ only on their own page (a note, a source line),
+    which is what lets quick.py re-render that page alone."""
+    return digest(repr((paper.id, paper.published, tuple(s.file for s in paper.sources),
+                        paper.featured, paper.hidden, [str(p) for p in problems])),
+                  card, text, classed)
 
 
 def rules_key(config: Config) -> str:

@@ -174,13 +174,26 @@ def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, lis
     return {slug: [slugs[j] for j in near] for slug, near in zip(slugs, neighbours, strict=True)}
 
 
+def load_related(path: Path) -> dict[str, list[str]] | None:
+    """A cached related-papers map, or None if there is none (or it is unreadable)."""
+    try:
+        loaded: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded
+
+
+def related_file(entries: Sequence[Entry], k: int = 5) -> str:
+    """The name of the file that caches the related papers of exactly these entries."""
+    return f"related-{corpus_key(entries, k)}.json"
+
+
 def related_map(entries: Sequence[Entry], cache_dir: Path | None, k: int = 5,
                 reuse: bool = True) -> dict[str, list[str]]:
     """Related slugs per slug; ``reuse=False`` (a clean build) recomputes, then caches."""
-    key = corpus_key(entries, k)
-    cache = cache_dir / f"related-{key}.json" if cache_dir else None
-    if reuse and cache is not None and cache.exists():
-        loaded: dict[str, list[str]] = json.loads(cache.read_text(encoding="utf-8"))
+    cache = cache_dir / related_file(entries, k) if cache_dir else None
+    loaded = load_related(cache) if reuse and cache is not None else None
+    if loaded is not None:
         return loaded
     ordered = sorted(entries, key=lambda e: e.slug)
     result = compute_related([e.slug for e in ordered],

@@ -33,11 +33,13 @@ def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None
 
 
 def input_stamp(config_path: Path, base_url: str | None, out: Path,
-                paper_stats: dict[str, tuple[int, int]] | None = None) -> str:
+                paper_stats: dict[str, tuple[int, int]] | None = None,
+                rest: list[str] | None = None) -> str:
     """Computed before config.yaml is even read (a no-op build reads nothing): the
     config file's stat stands for its contents, and ``base_url`` is the --base-url
     override, if any. ``paper_stats`` gets (size, mtime) of each content/papers file,
-    so the build does not stat them a second time."""
+    so the build does not stat them a second time; ``rest`` gets the stamp of every
+    input but the entry files (for quick.py)."""
     root = config_path.resolve().parent
     try:
         st = config_path.stat()
@@ -45,8 +47,10 @@ def input_stamp(config_path: Path, base_url: str | None, out: Path,
         return ""  # no stamp: the build goes on and reports the missing config
     parts = [base_url or "", str(out.resolve()),
              f"{config_path}:{st.st_size}:{st.st_mtime_ns}"]
-    _walk(root / "content" / "papers", parts, paper_stats)
     for folder in (root / "content" / "pages", root / "templates", root / "static",
                    Path(__file__).parent):
         _walk(folder, parts)
+    if rest is not None:
+        rest.append(digest(*parts))
+    _walk(root / "content" / "papers", parts, paper_stats)
     return digest(*parts)

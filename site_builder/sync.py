@@ -48,6 +48,7 @@ class OutputRecord:
         self.staging = out.parent / f".{out.name}.staging"
         self.outputs: dict[str, list[object]] = {}
         self.stamp = ""
+        self.rest = ""  # the stamp of every input but the entry files (stamp.py)
         self.warnings: list[str] = []
         self._current: set[str] = set()
         self._made: set[str] = set()  # staging folders already created
@@ -63,7 +64,7 @@ class OutputRecord:
                 data = json.loads(record_path.read_text(encoding="utf-8"))
                 if data.get("version") == RECORD_VERSION:
                     self.outputs, self.stamp = data["outputs"], data["stamp"]
-                    self.warnings = data.get("warnings", [])
+                    self.warnings, self.rest = data.get("warnings", []), data.get("rest", "")
                     self._loaded = True
             except (OSError, ValueError, KeyError):
                 self.outputs = {}
@@ -87,6 +88,10 @@ class OutputRecord:
             return False
         self._current.add(rel)  # untouched by this build: its recorded stat stays valid
         return True
+
+    def trust_all(self) -> None:
+        """Every recorded output is current (the caller has checked outputs_intact)."""
+        self._current.update(self.outputs)
 
     def stage(self, output: OutputFile) -> bool:
         """Stage one rendered file if its bytes differ from disk; True when staged."""
@@ -136,7 +141,7 @@ class OutputRecord:
         return any(rel.endswith(".html") and rel not in fingerprints for rel in self.outputs)
 
     def commit(self, staged: Iterable[str], fingerprints: dict[str, str], stamp: str,
-               warnings: list[str], stats: SyncStats) -> None:
+               warnings: list[str], stats: SyncStats, rest: str = "") -> None:
         """Move staged files into place, remove stale ones, record what was built."""
         self.record_path.unlink(missing_ok=True)
         staged_set = set(staged)
@@ -172,7 +177,7 @@ class OutputRecord:
                    for rel, fp in sorted(fingerprints.items())}
         self.record_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.record_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": RECORD_VERSION, "stamp": stamp,
+        tmp.write_text(json.dumps({"version": RECORD_VERSION, "stamp": stamp, "rest": rest,
                                    "warnings": warnings, "outputs": outputs}),
                        encoding="utf-8")
         os.replace(tmp, self.record_path)

@@ -345,3 +345,60 @@ def test_template_syntax_error_on_a_clean_build_names_file_and_line(digest: Path
     with pytest.raises(BuildError) as info:
         build(digest, workers=workers, clean=True)
     assert info.value.file.endswith("templates/partials/chips.html") and info.value.line == 3
+
+
+def test_a_note_edit_rebuilds_only_its_page_the_quick_way(digest: Path) -> None:
+    site = build(digest)
+    papers = digest / "content/papers"
+    _edit(papers / "data-selection-for-language-models-via-importance-resampling.md",
+          "note: ''", "note: Read *this* first.")
+    result = build_site(digest / "config.yaml", site)
+    assert result.quick and result.stats.rendered == 1 and result.stats.written == 1
+    assert files(site) == files(build(digest, "clean", clean=True))
+    # A source line is shown on the paper's page only, too; and a second quick edit
+    # starts from the index the first one wrote.
+    _edit(papers / "long-context-training-recipes.md", "  line: ", "  line: 1")
+    result = build_site(digest / "config.yaml", site)
+    assert result.quick and result.stats.rendered == 1
+    assert files(site) == files(build(digest, "clean2", clean=True))
+
+
+EDITS_OTHER_PAGES_SHOW = {
+    "title": ("title: Long-Context Training Recipes", "title: Long-Context Recipes"),
+    "abstract": ("128k tokens", "256k tokens"),
+    "tags": ("tags: []", "tags: [curated]"),
+    "themes": ("themes: []", "themes: [data-selection]"),
+    "featured": ("featured: false", "featured: true"),
+    "hidden": ("hidden: false", "hidden: true"),
+    "published": ("published: 2025-03-05", "published: 2020-02-02"),
+    "comments": ("comments: null", "comments: 3"),
+    "authors": ("authors: 1", "authors: 4"),
+    "source file": ("- file: a.txt", "- file: b.txt"),
+    "unknown key": ("note: ''", "note: ''\ncolour: red"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(EDITS_OTHER_PAGES_SHOW))
+def test_edits_other_pages_show_take_the_full_build(digest: Path, field: str) -> None:
+    site = build(digest)
+    old, new = EDITS_OTHER_PAGES_SHOW[field]
+    _edit(digest / "content/papers/long-context-training-recipes.md", old, new)
+    result = build_site(digest / "config.yaml", site)
+    assert not result.quick
+    assert files(site) == files(build(digest, "clean", clean=True))
+
+
+def test_an_index_left_by_another_build_is_not_trusted(digest: Path) -> None:
+    from site_builder.quick import index_path
+
+    site = build(digest)
+    stale = index_path(site).read_bytes()
+    papers = digest / "content/papers"
+    _edit(papers / "long-context-training-recipes.md", "title: Long-Context Training Recipes",
+          "title: Long-Context Recipes")
+    build(digest)
+    index_path(site).write_bytes(stale)  # as if the last build had crashed before it
+    _edit(papers / "another-paper-about-scaling.md", "note: ''", "note: Hi.")
+    result = build_site(digest / "config.yaml", site)
+    assert not result.quick
+    assert files(site) == files(build(digest, "clean", clean=True))
