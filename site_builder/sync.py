@@ -145,7 +145,8 @@ class OutputRecord:
         """Move staged files into place, remove stale ones, record what was built."""
         self.record_path.unlink(missing_ok=True)
         staged_set = set(staged)
-        if not self.out.exists() and self.staging.exists():
+        fresh = not self.out.exists() and self.staging.exists()
+        if fresh:
             # A first build: the staging folder is the whole site, moved in one rename.
             os.rename(self.staging, self.out)
             stats.written += len(staged_set)
@@ -163,7 +164,9 @@ class OutputRecord:
         (self.out / MARKER).touch()
         shutil.rmtree(self.staging, ignore_errors=True)
         wanted = set(fingerprints) | {MARKER}
-        if self._loaded:
+        if fresh:
+            pass  # it holds exactly what this build staged: nothing can be stale
+        elif self._loaded:
             # The previous build's record lists every file it made: only those can be stale.
             for rel in sorted(set(self.outputs) - wanted):
                 with contextlib.suppress(FileNotFoundError):
