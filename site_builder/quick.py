@@ -10,8 +10,8 @@ O(papers) (1.3 s for a one-note edit at 20,000 papers). A curator's most common 
 a note, changes one page.
 
 When it applies: every input but the entry files is as the record says (its ``rest``
-stamp), the same entry files exist, at most QUICK_MAX of them changed, and each
-changed file's signature (entries.signature: its card, title and abstract, what its
+stamp), the same entry files exist, at most QUICK_MAX of them have new contents, and
+each changed file's signature (entries.signature: its card, title and abstract, what its
 themes, tags, date and dumps come from, featured, hidden, id and warnings) equals the
 last build's. Then no other page, feed, listing or related-papers list can differ,
 and their fingerprints are carried over. The build record and the index are written
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 INDEX_VERSION = 1
 QUICK_MAX = 200
-"""Most changed files tried this way: beyond, the full build's workers are faster."""
+"""Most files with new contents taken this way: beyond, the full build's workers are
+faster."""
 
 IndexEntry = tuple[int, int, str, str]
 """An entry file's size, mtime (0 if it was too recent to trust), key and signature."""
@@ -90,9 +91,9 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     if index is None or index["entries"].keys() != stats.keys():
         return False
     entries: dict[str, IndexEntry] = index["entries"]
+    # Files touched, or written too recently to trust their stat last time, are read
+    # again and compared by content (cheap); only new contents are parsed.
     changed = [name for name, stat in stats.items() if entries[name][:2] != stat]
-    if len(changed) > QUICK_MAX:
-        return False
 
     from site_builder.entries import parse_file, rules_key
     from site_builder.related import load_related
@@ -111,6 +112,8 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
             return False
         key = digest(name, data)
         if key != entries[name][2]:
+            if len(edited) == QUICK_MAX:
+                return False
             parsed = cache.parsed(key) or parse_file(data, config.papers_dir / name)
             if parsed.signature != entries[name][3]:
                 return False
