@@ -421,3 +421,33 @@ def test_a_note_edit_right_after_ingest_is_quick_however_many_papers(
     result = build_site(root / "config.yaml", site)
     assert result.quick and result.stats.rendered == 1
     assert files(site) == files(build(root, "clean", clean=True))
+
+
+def test_a_crash_in_a_quick_rebuild_leaves_a_correct_next_build(
+        digest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.quick as quick
+    import site_builder.sync as sync
+
+    site = build(digest)
+    page = digest / "content/papers/another-paper-about-scaling.md"
+    _edit(page, "note: ''", "note: First.")
+    real = sync.os.replace
+    calls = {"n": 0}
+
+    def crash(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:  # moving the re-rendered page into place
+            raise KeyboardInterrupt("power cut")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(digest / "config.yaml", site)
+    monkeypatch.setattr(sync.os, "replace", real)
+    # The record goes before the first file moves: the next build cannot trust the
+    # index that matched it, so it builds in full.
+    assert not (digest / "._site.build-record.json").exists()
+    assert quick.index_path(site).exists()
+    _edit(page, "note: First.", "note: Second.")
+    assert files(build(digest)) == files(build(digest, "clean", clean=True))
+    assert "Second." in (site / "papers/another-paper-about-scaling/index.html").read_text()
