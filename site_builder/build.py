@@ -7,6 +7,9 @@ A job's fingerprint covers everything its output is made of (the complete templa
 view, or a feed's entries; the templates, config and code), so an incremental build
 is byte-identical to a clean one by construction. Nothing is moved into the output
 folder until every job has rendered.
+
+Before all that, two shortcuts: nothing changed (the stamp; no file is read), or only
+what edited papers' own pages show (quick.py re-renders those pages alone).
 """
 
 from __future__ import annotations
