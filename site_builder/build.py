@@ -54,6 +54,11 @@ class BuildResult:
     search_pending: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
+    def tally(self, fingerprints: dict[str, str]) -> None:
+        """Count the site's pages and files (every output, rendered now or not)."""
+        self.pages = sum(1 for p in fingerprints if p.endswith(".html"))
+        self.files = len(fingerprints)
+
     def summary(self) -> str:
         if self.noop:
             return f"{self.out}/ is up to date ({self.seconds:.2f}s)"
@@ -141,7 +146,6 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     from site_builder.prefilter import analyse, seed
     from site_builder.related import related_file, related_map
     from site_builder.render import Renderer
-    from site_builder.search import SEARCH_DIR, index_site
     from site_builder.site import Entry, assemble
     from site_builder.sitefiles import pages_files, static_files
     from site_builder.templating import (
@@ -244,6 +248,21 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
                           cache.papers[known[name[:-3]].key].signature)
         for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
     clock.lap("write")
+    refresh_search(config, out, html_changed, index_search, result, clock)
+    cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
+               used_html)
+    clock.lap("save")
+    result.tally(fingerprints)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def refresh_search(config: Config, out: Path, html_changed: bool, index_search: bool,
+                   result: BuildResult, clock: Stopwatch) -> None:
+    """Index the site for search if pages changed (or there is no index yet); with
+    index_search=False leave it to the caller (``result.search_pending``)."""
+    from site_builder.search import SEARCH_DIR, index_site
+
     if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
         if index_search:
             index_site(out)
@@ -251,13 +270,6 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
             clock.lap("search")
         else:
             result.search_pending = True
-    cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
-               used_html)
-    clock.lap("save")
-    result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
-    result.files = len(fingerprints)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def stamp_salt(config: Config, links: U.Urls) -> str:

@@ -150,19 +150,12 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest)
     write_index(out, stamp, index["related"], new_entries)
     clock.lap("write")
-    from site_builder.search import SEARCH_DIR, index_site
+    from site_builder.build import refresh_search
 
     result.stats.rendered = len(jobs)
     result.warnings = list(record.warnings)
-    result.pages = sum(1 for p in fingerprints if p.endswith(".html"))
-    result.files = len(fingerprints)
-    if config.site.search and (staged or not (out / SEARCH_DIR).is_dir()):
-        if index_search:
-            index_site(out)
-            result.indexed = True
-            clock.lap("search")
-        else:
-            result.search_pending = True
+    result.tally(fingerprints)
+    refresh_search(config, out, bool(staged), index_search, result, clock)
     if cache.dirty:
         cache.save(cache_dir / "entries.pickle", None, None, None)
     clock.lap("save")
