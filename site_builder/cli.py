@@ -19,7 +19,7 @@ from site_builder.errors import ConfigError, SiteBuilderError
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     from site_builder.config import load_config
-    from site_builder.dumps import read_dump
+    from site_builder.ingest.dumps import read_dump
 
     captured = {}
     if Path(args.config).exists():
@@ -62,7 +62,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from site_builder.config import load_config
-    from site_builder.ingest import ingest
+    from site_builder.ingest.merge import ingest
 
     report = ingest(load_config(Path(args.config)), dry_run=args.dry_run)
     for warning in report.warnings:
@@ -75,7 +75,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from site_builder.build import build_site
+    from site_builder.build.pipeline import build_site
 
     result = build_site(Path(args.config), Path(args.out), base_url=args.base_url,
                         clean=args.clean)
@@ -88,7 +88,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from site_builder.serve import serve
+    from site_builder.serve.server import serve
 
     status: int = serve(Path(args.config), Path(args.out), host=args.host, port=args.port,
                         open_browser=args.open)

@@ -3,6 +3,7 @@
 RawEntry   what the dump parser read out of one dump entry (duplicates included).
 ParseResult the entries and warnings of one dump.
 Paper      one curated entry of content/papers/ (the source of truth for the site).
+Classification the themes and tags classify found for one paper.
 """
 
 from __future__ import annotations
@@ -73,3 +74,15 @@ class Paper:
     note: str = ""
     featured: bool = False
     hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What classify found for one paper."""
+
+    themes: tuple[str, ...]
+    """Theme slugs, in config order."""
+    tags: tuple[str, ...]
+    """Tag slugs, sorted."""
+    theme_scores: tuple[tuple[str, float], ...]
+    """(slug, score) for every configured theme, in config order."""

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from site_builder.classify import Classification
 from site_builder.config import Config, Theme
-from site_builder.models import Paper
+from site_builder.models import Classification, Paper
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Characters that cannot appear raw in a URL end it: abstracts wrap links in LaTeX

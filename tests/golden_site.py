@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from site_builder.build import build_site
+from site_builder.build.pipeline import build_site
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "tests" / "fixtures" / "golden_project"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import build_site
+from site_builder.build.pipeline import build_site
 from site_builder.config import load_config
 from site_builder.errors import BuildError, ContentError
-from site_builder.ingest import ingest
+from site_builder.ingest.merge import ingest
 from tests.conftest import dump_text
 from tests.golden_site import EXPECTED, build_golden, files, golden_files
 
@@ -117,9 +117,9 @@ def test_building_across_workers_gives_the_same_site(digest: Path) -> None:
 
 
 def test_markdown_rendered_in_workers_stays_in_the_cache(digest: Path) -> None:
-    from site_builder.cache import BuildCache
-    from site_builder.cache import digest as hash_of
     from site_builder.content import load_papers
+    from site_builder.incremental.cache import BuildCache
+    from site_builder.incremental.cache import digest as hash_of
 
     build(digest, clean=True, workers=2)
     cache = BuildCache.load(digest / ".cache/entries.pickle")
@@ -148,7 +148,7 @@ def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path,
         lambda: _edit(digest / "templates/paper.html", "Abstract</h2>", "Summary</h2>"),
         lambda: _edit(digest / "config.yaml", "title: Test Digest", "title: Renamed Digest"),
         # Every other setting a page or feed shows (the build no longer re-renders
-        # everything on any config change, see build.stamp_salt):
+        # everything on any config change, see incremental.engine.render_salt):
         lambda: _edit(digest / "config.yaml", "home_items: 4", "home_items: 1"),
         lambda: _edit(digest / "config.yaml", "per_page: 3", "per_page: 1"),
         lambda: _edit(digest / "config.yaml", "feed_items: 5", "feed_items: 2"),
@@ -205,7 +205,7 @@ def test_one_paper_edit_rewrites_only_what_shows_it(digest: Path) -> None:
 
 def test_crash_mid_build_leaves_a_correct_next_build(digest: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.sync as sync
+    import site_builder.incremental.sync as sync
 
     build(digest)
     _edit(digest / "content/papers/long-context-training-recipes.md",
@@ -306,7 +306,7 @@ def test_a_pattern_that_does_not_compile_stops_the_build_with_key_and_line(
 
 def test_a_noop_build_does_not_even_read_the_config(digest: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build as build_module
+    import site_builder.build.pipeline as build_module
 
     build(digest)
 
@@ -319,7 +319,7 @@ def test_a_noop_build_does_not_even_read_the_config(digest: Path,
 
 def test_a_note_edit_does_not_reclassify(digest: Path, monkeypatch: pytest.MonkeyPatch
                                         ) -> None:
-    import site_builder.classify as classify_module
+    import site_builder.classify.rules as classify_module
 
     build(digest)
     _edit(digest / "content/papers/another-paper-about-scaling.md", "note: ''", "note: Hi.")
@@ -389,7 +389,7 @@ def test_edits_other_pages_show_take_the_full_build(digest: Path, field: str) ->
 
 
 def test_an_index_left_by_another_build_is_not_trusted(digest: Path) -> None:
-    from site_builder.quick import index_path
+    from site_builder.build.quick import index_path
 
     site = build(digest)
     stale = index_path(site).read_bytes()
@@ -409,7 +409,7 @@ def test_a_note_edit_right_after_ingest_is_quick_however_many_papers(
     # Right after ingest every entry file is too recent for its stat to be trusted:
     # the quick rebuild reads them all again and compares contents, parsing only the
     # edited one, rather than giving up on "more than QUICK_MAX changed files".
-    from site_builder.quick import QUICK_MAX
+    from site_builder.build.quick import QUICK_MAX
 
     count = QUICK_MAX + 50
     papers = [f"Paper Number {n}\n\nAbout long-context data, part {n}.\n\n  • 2 authors\n·\n"
@@ -425,8 +425,8 @@ def test_a_note_edit_right_after_ingest_is_quick_however_many_papers(
 
 def test_a_crash_in_a_quick_rebuild_leaves_a_correct_next_build(
         digest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.quick as quick
-    import site_builder.sync as sync
+    import site_builder.build.quick as quick
+    import site_builder.incremental.sync as sync
 
     site = build(digest)
     page = digest / "content/papers/another-paper-about-scaling.md"

@@ -7,10 +7,9 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from site_builder.cache import PAPER_SHARDS, BuildCache, ParsedFile, digest
-from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
-from site_builder.models import Paper, SourceRef
+from site_builder.incremental.cache import PAPER_SHARDS, BuildCache, ParsedFile, digest
+from site_builder.models import Classification, Paper, SourceRef
 
 
 def a_paper() -> Paper:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import build_site
+from site_builder.build.pipeline import build_site
 from site_builder.check import Problem, Site, check_site, rfc822_problem, run_checks
 from site_builder.cli import main
 from tests.e2e.minisite import BASE_URL, build_project, write_project

@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder.classify import Classification, _classifier, classify, classify_plainly
+from site_builder.classify.prefilter import VERBATIM, alternatives, prefilter
+from site_builder.classify.rules import Classification, _classifier, classify, classify_plainly
 from site_builder.config import Config, Rule, load_config
 from site_builder.content import load_papers
 from site_builder.errors import ContentError
 from site_builder.models import Paper
-from site_builder.prefilter import VERBATIM, alternatives, prefilter
 from tests.conftest import REPO
 
 SITE = """\

@@ -1,4 +1,4 @@
-"""Tests of site_builder.dumps: fixture cases, the real dumps, and properties.
+"""Tests of site_builder.ingest.dumps: fixture cases, the real dumps, and properties.
 
 Fixture files live in tests/fixtures/dumps/ (format described at the top of formats.txt);
 each case runs bytes -> decode_dump -> parse_dump, and its test id is FILE:LINE-name.
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.dumps import decode_dump, parse_dump, read_dump
 from site_builder.errors import DumpError
+from site_builder.ingest.dumps import decode_dump, parse_dump, read_dump
 from site_builder.models import ParseResult, RawEntry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dumps"

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from site_builder import xmlescape
-from site_builder.build import build_site
+from site_builder.build.pipeline import build_site
 from site_builder.config import load_config
 from site_builder.content import read_paper
-from site_builder.feeds import FALLBACK_DATE
-from site_builder.ingest import ingest
+from site_builder.ingest.merge import ingest
+from site_builder.render import xmlescape
+from site_builder.render.feeds import FALLBACK_DATE
 from tests.conftest import dump_text
 
 ENTRIES = [

@@ -9,7 +9,7 @@ import pytest
 
 from site_builder.config import load_config
 from site_builder.content import read_paper
-from site_builder.ingest import ingest, paper_id, slug_base, title_key
+from site_builder.ingest.merge import ingest, paper_id, slug_base, title_key
 from tests.conftest import dump_text
 
 A = """\

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from linkify_it import LinkifyIt
 
 from site_builder.content import read_paper
-from site_builder.markdown import quick_linkify
+from site_builder.render.markdown import quick_linkify
 from tests.conftest import REPO
 
 QUICK, PLAIN = quick_linkify(), LinkifyIt()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from site_builder.build.parallel import PARALLEL_MIN_ITEMS, fork_map, worker_count
 from site_builder.errors import ContentError
-from site_builder.parallel import PARALLEL_MIN_ITEMS, fork_map, worker_count
 
 
 def squares(items: list[int]) -> object:
@@ -48,7 +48,7 @@ def test_small_stages_stay_in_this_process() -> None:
 def test_side_tasks_run_on_the_workers_and_only_when_there_are_workers() -> None:
     import os
 
-    from site_builder.parallel import fork_map_with
+    from site_builder.build.parallel import fork_map_with
 
     parent = os.getpid()
     side = [lambda: ("a", os.getpid()), lambda: ("b", os.getpid())]

@@ -19,9 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder.config import load_config
-from site_builder.content import load_papers
-from site_builder.prefilter import (
+from site_builder.classify.prefilter import (
     MAX_TRIES,
     VERBATIM,
     PatternSet,
@@ -32,6 +30,8 @@ from site_builder.prefilter import (
     plain,
     prefilter,
 )
+from site_builder.config import load_config
+from site_builder.content import load_papers
 from tests.conftest import REPO
 
 # Every code point but the surrogates (which no str from a file can hold).
@@ -266,8 +266,8 @@ def test_no_config_pattern_is_left_unfiltered() -> None:
 
 def test_prefilters_analysed_elsewhere_are_the_ones_computed_here() -> None:
     # build.py has the parse workers analyse the rules' patterns and seeds the results.
-    from site_builder.classify import config_patterns
-    from site_builder.prefilter import _SEEDED, alternatives, analyse, prefilter, seed
+    from site_builder.classify.prefilter import _SEEDED, alternatives, analyse, prefilter, seed
+    from site_builder.classify.rules import config_patterns
 
     patterns = config_patterns(load_config(REPO / "config.yaml"))
     found = analyse(patterns)

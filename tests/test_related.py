@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from site_builder.classify import classify
+from site_builder.build.related import compute_related, related_map
+from site_builder.classify.rules import classify
 from site_builder.config import load_config
 from site_builder.content import load_papers
-from site_builder.related import compute_related, related_map
 from site_builder.site import Site, assemble
 from tests.conftest import REPO
 
@@ -58,7 +58,7 @@ def test_result_is_cached_by_corpus(tmp_path: Path) -> None:
 
 
 def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.related as related
+    import site_builder.build.related as related
 
     slugs, texts = real_texts()
     whole = compute_related(slugs, texts, 5)  # one block: 423 x 423 scores
@@ -67,7 +67,7 @@ def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_tokenizing_across_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.related as related
+    import site_builder.build.related as related
 
     _, texts = real_texts()
     one = related.tfidf_rows(texts)
@@ -80,7 +80,7 @@ def test_dense_and_sparse_matrices_give_the_same_neighbours(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A small digest multiplies a dense matrix (no scipy import); a large one a sparse
     one: the same weights, so the same neighbours."""
-    import site_builder.related as related
+    import site_builder.build.related as related
 
     slugs, texts = real_texts()
     dense = related.tfidf_rows(texts)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from site_builder.charts import bar_chart_svg, matrix_svg, timeline_svg
-from site_builder.render import page_window
+from site_builder.render.charts import bar_chart_svg, matrix_svg, timeline_svg
+from site_builder.render.pages import page_window
 
 
 def test_page_window_links_ends_and_neighbours_with_gaps() -> None:

@@ -19,8 +19,8 @@ import pytest
 
 from site_builder.cli import build_parser
 from site_builder.config import load_config
-from site_builder.ingest import ingest
-from site_builder.serve import PreviewServer, Rebuilder, ServeError, route, serve
+from site_builder.ingest.merge import ingest
+from site_builder.serve.server import PreviewServer, Rebuilder, ServeError, route, serve
 from tests.conftest import REPO, dump_text
 
 N = 50

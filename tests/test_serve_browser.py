@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from site_builder.config import load_config
-from site_builder.ingest import ingest
-from site_builder.serve import PreviewServer
+from site_builder.ingest.merge import ingest
+from site_builder.serve.server import PreviewServer
 from tests.conftest import dump_text
 from tests.support.browser import launch
 

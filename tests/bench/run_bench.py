@@ -27,14 +27,14 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from site_builder.config import load_config  # noqa: E402
-from site_builder.dumps import read_dump  # noqa: E402
+from site_builder.ingest.dumps import read_dump  # noqa: E402
 from site_builder.models import RawEntry  # noqa: E402
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 HEADER = ("new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
           "byAK and the research community\n\nNov 26\n\n")
 PER_DUMP = 2000
-INDEX_SITE = ("from pathlib import Path; from site_builder.search import index_site; "
+INDEX_SITE = ("from pathlib import Path; from site_builder.build.search import index_site; "
               "index_site(Path('_site'))")
 
 

@@ -30,7 +30,7 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     A copy, so the build's caches (.cache/ beside config.yaml) stay out of the checkout.
     """
-    from site_builder.build import build_site
+    from site_builder.build.pipeline import build_site
 
     project = tmp_path_factory.mktemp("e2e") / "project"
     shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(

@@ -57,7 +57,7 @@ def write_project(root: Path, extra: dict[str, str] | None = None) -> Path:
 
 def build_project(root: Path, extra: dict[str, str] | None = None) -> Path:
     """Write and build a project; returns the output folder."""
-    from site_builder.build import build_site
+    from site_builder.build.pipeline import build_site
 
     config = write_project(root, extra)
     build_site(config, root / "_site", base_url=BASE_URL, clean=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import build_site
+from site_builder.build.pipeline import build_site
 from tests.conftest import REPO
 from tests.e2e.conftest import BASE_URL
 from tests.golden_site import files

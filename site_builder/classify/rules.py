@@ -33,22 +33,10 @@ from typing import TYPE_CHECKING
 
 from site_builder.config import Config, Rule, Theme, slugify
 from site_builder.errors import ContentError
-from site_builder.models import Paper
+from site_builder.models import Classification, Paper
 
 if TYPE_CHECKING:  # imported when a Classifier is built: rebuilds mostly classify nothing
-    from site_builder.prefilter import PatternSet
-
-
-@dataclass(frozen=True)
-class Classification:
-    """What classify found for one paper."""
-
-    themes: tuple[str, ...]
-    """Theme slugs, in config order."""
-    tags: tuple[str, ...]
-    """Tag slugs, sorted."""
-    theme_scores: tuple[tuple[str, float], ...]
-    """(slug, score) for every configured theme, in config order."""
+    from site_builder.classify.prefilter import PatternSet
 
 
 def tag_slug(name: str) -> str:
@@ -145,7 +133,7 @@ class Classifier:
     """
 
     def __init__(self, config: Config) -> None:
-        from site_builder.prefilter import PatternSet
+        from site_builder.classify.prefilter import PatternSet
 
         self.config = config
         # Each distinct pattern once (equal patterns search alike), by number.

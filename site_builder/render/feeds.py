@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from site_builder import urls as U
-from site_builder.markdown import strip_bidi
 from site_builder.models import OutputFile
+from site_builder.render.markdown import strip_bidi
+from site_builder.render.xmlescape import quoteattr
 from site_builder.site import Entry, Site
-from site_builder.xmlescape import quoteattr
 
 if TYPE_CHECKING:  # imported when a feed is written: an incremental build rarely writes one
     from feedgen.feed import FeedGenerator

@@ -2,7 +2,8 @@
 
 In: the Config and the output folder. Out: a digest of the size and mtime of every
 file a build reads (config, content/papers, content/pages, templates, static, the
-package's own code) plus the base URL. Equal stamps mean nothing can have changed,
+package's own code and the versions of the libraries that shape bytes) plus the base
+URL. Equal stamps mean nothing can have changed,
 so a rebuild costs one stat per input file.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from site_builder.cache import digest
+from site_builder.incremental.cache import digest
+from site_builder.incremental.engine import engine_stamp
 
 
 def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None = None
@@ -47,9 +49,9 @@ def input_stamp(config_path: Path, base_url: str | None, out: Path,
         return ""  # no stamp: the build goes on and reports the missing config
     parts = [base_url or "", str(out.resolve()),
              f"{config_path}:{st.st_size}:{st.st_mtime_ns}"]
-    for folder in (root / "content" / "pages", root / "templates", root / "static",
-                   Path(__file__).parent):
+    for folder in (root / "content" / "pages", root / "templates", root / "static"):
         _walk(folder, parts)
+    parts += engine_stamp()
     if rest is not None:
         rest.append(digest(*parts))
     _walk(root / "content" / "papers", parts, paper_stats)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from site_builder import urls as U
 from site_builder.models import OutputFile
+from site_builder.render.xmlescape import escape
 from site_builder.site import Site
-from site_builder.xmlescape import escape
 
 
 def _page_path(output: str) -> str:

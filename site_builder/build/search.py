@@ -13,8 +13,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder.errors import BuildError
+
+if TYPE_CHECKING:
+    from site_builder.build.result import BuildResult, Stopwatch
+    from site_builder.config import Config
 
 SEARCH_DIR = "pagefind"
 
@@ -48,3 +53,16 @@ def index_site(out: Path) -> None:
         (out / SEARCH_DIR).rename(old)
     staging.rename(out / SEARCH_DIR)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def refresh_search(config: Config, out: Path, html_changed: bool, index_search: bool,
+                   result: BuildResult, clock: Stopwatch) -> None:
+    """Index the site for search if pages changed (or there is no index yet); with
+    index_search=False leave it to the caller (``result.search_pending``)."""
+    if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
+        if index_search:
+            index_site(out)
+            result.indexed = True
+            clock.lap("search")
+        else:
+            result.search_pending = True

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import os
 import pickle
 import tempfile
@@ -25,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from site_builder.classify import Classification
 from site_builder.errors import Diagnostic
-from site_builder.models import Paper, SourceRef
+from site_builder.incremental.engine import digest as digest
+from site_builder.incremental.engine import engine_digest
+from site_builder.models import Classification, Paper, SourceRef
 
 CACHE_VERSION = 12
 PAPER_SHARDS = 16
@@ -36,14 +36,6 @@ FileStat = tuple[int, int, str]
 # A file modified this recently may change again within its mtime's resolution with
 # the same size (git's "racily clean" case): its stat is not trusted next time.
 RACY_NS = 2_000_000_000
-
-
-def digest(*parts: bytes | str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 class ParsedFile(NamedTuple):
@@ -83,6 +75,8 @@ class BuildCache:
     """Where it was loaded from (shards not loaded yet are read from beside it)."""
     unloaded: set[int] = field(default_factory=set)
     """Shards not read yet (load with shards=False): unchanged, so never rewritten."""
+    engine: str = field(default_factory=lambda: engine_digest())
+    """The code and libraries that filled it (engine.py): part of every key."""
 
     @classmethod
     def load(cls, path: Path | None, shards: bool = True) -> BuildCache:
@@ -92,11 +86,13 @@ class BuildCache:
             return cls()
         with paused_gc():
             data = _read(path)
-            if data is None or data.get("version") != CACHE_VERSION:
-                return cls()
+            engine = engine_digest()
+            if data is None or data.get("version") != CACHE_VERSION \
+                    or data.get("engine") != engine:
+                return cls()  # other code or libraries filled it: start empty
             cache = cls(classes={k: Classification(*row) for k, row in data["classes"].items()},
                         html=data["html"], stats=data["stats"],
-                        checked_rules=data["checked_rules"], path=path,
+                        checked_rules=data["checked_rules"], path=path, engine=engine,
                         unloaded=set(range(PAPER_SHARDS)))
             for shard in range(PAPER_SHARDS) if shards else ():
                 cache._load_shard(shard)
@@ -106,7 +102,8 @@ class BuildCache:
         self.unloaded.discard(shard)
         assert self.path is not None
         rows = _read(_shard_path(self.path, shard))
-        if rows is not None and rows.get("version") == CACHE_VERSION:
+        if rows is not None and rows.get("version") == CACHE_VERSION \
+                and rows.get("engine") == self.engine:
             papers = {k: ParsedFile(_paper(row), *rest)
                       for k, (row, *rest) in rows["papers"].items()}
             self.papers.update(papers)
@@ -153,12 +150,12 @@ class BuildCache:
                     continue  # not read (a quick rebuild): nothing of it changed
                 if self.shard_keys[shard] != set(keys):
                     self._write(_shard_path(path, shard), {
-                        "version": CACHE_VERSION,
+                        "version": CACHE_VERSION, "engine": self.engine,
                         "papers": {k: (_paper_row(self.papers[k][0]), *self.papers[k][1:])
                                    for k in keys}})
                     self.shard_keys[shard] = set(keys)
             self._write(path, {
-                "version": CACHE_VERSION,
+                "version": CACHE_VERSION, "engine": self.engine,
                 "checked_rules": self.checked_rules,
                 "stats": {name: stat for name, stat in self.stats.items()
                           if (keep_all or stat[2] in live_papers) and stat[1] < settled},

@@ -19,12 +19,11 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from site_builder.cache import BuildCache, FileStat, ParsedFile, digest
-from site_builder.classify import Classification
+from site_builder.build.parallel import fork_map, fork_map_with
 from site_builder.config import Config
 from site_builder.errors import Diagnostic
-from site_builder.models import Paper
-from site_builder.parallel import fork_map, fork_map_with
+from site_builder.incremental.cache import BuildCache, FileStat, ParsedFile, digest
+from site_builder.models import Classification, Paper
 from site_builder.site import KnownPaper, card_material, plain_summary, text_material
 
 PREFILTER_MIN_PAPERS = 50
@@ -150,8 +149,8 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
 
     ``known`` is what load_entries returned: the papers are in the cache by key.
     """
-    from site_builder.classify import classifier_for, classify, classify_plainly
-    from site_builder.markdown import render_markdown
+    from site_builder.classify.rules import classifier_for, classify, classify_plainly
+    from site_builder.render.markdown import render_markdown
 
     rules = rules_key(config)
     used_classes: set[str] = set()
@@ -195,7 +194,7 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
 def cached_classifier(config: Config, cache: BuildCache, known: dict[str, KnownPaper]
                       ) -> Callable[[Paper], Classification]:
     """classify() through the cache (filled by ``prepare``)."""
-    from site_builder.classify import classify
+    from site_builder.classify.rules import classify
 
     rules = rules_key(config)
 
@@ -213,7 +212,7 @@ def cached_markdown(cache: BuildCache, used: set[str]) -> Callable[[str], str]:
     """render_markdown through the cache (filled by ``prepare``), adding keys to ``used``.
     Render workers call it too, and what they add is lost with them: ``prepare`` has
     already put every paper's texts in ``used``."""
-    from site_builder.markdown import render_markdown
+    from site_builder.render.markdown import render_markdown
 
     def run(text: str) -> str:
         key = digest(text)

@@ -27,16 +27,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from site_builder.cache import RACY_NS, BuildCache, ParsedFile, digest
 from site_builder.config import load_config
-from site_builder.sync import OutputRecord
+from site_builder.incremental.cache import RACY_NS, BuildCache, ParsedFile, digest
+from site_builder.incremental.sync import OutputRecord
 
 if TYPE_CHECKING:
     import jinja2
 
-    from site_builder.build import BuildResult, Stopwatch
+    from site_builder.build.result import BuildResult, Stopwatch
     from site_builder.config import Config
-    from site_builder.templating import PageJob
+    from site_builder.render.templating import PageJob
 
 INDEX_VERSION = 1
 QUICK_MAX = 200
@@ -95,8 +95,8 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     # again and compared by content (cheap); only new contents are parsed.
     changed = [name for name, stat in stats.items() if entries[name][:2] != stat]
 
-    from site_builder.entries import parse_file, rules_key
-    from site_builder.related import load_related
+    from site_builder.build.entries import parse_file, rules_key
+    from site_builder.build.related import load_related
 
     config = load_config(config_path, base_url, check_patterns=False)
     cache_dir = config.root / ".cache"
@@ -141,7 +141,7 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     if planned is None:
         return False
     env, jobs = planned
-    from site_builder.templating import render_page
+    from site_builder.render.templating import render_page
 
     record.trust_all()  # outputs_intact held: every other output is as recorded
     staged = [job.path for job in jobs if record.stage(render_page(env, job))]
@@ -150,7 +150,7 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest)
     write_index(out, stamp, index["related"], new_entries)
     clock.lap("write")
-    from site_builder.build import refresh_search
+    from site_builder.build.search import refresh_search
 
     result.stats.rendered = len(jobs)
     result.warnings = list(record.warnings)
@@ -169,11 +169,11 @@ def _plan(config: Config, cache: BuildCache, need: dict[str, tuple[str, ParsedFi
     ``fingerprints``), made with a Site of just the papers those pages show; None if a
     page is not in the record (then this is not an edit of one page)."""
     from site_builder import urls as U
-    from site_builder.build import stamp_salt
-    from site_builder.entries import cached_classifier, cached_markdown
-    from site_builder.render import Renderer
+    from site_builder.build.entries import cached_classifier, cached_markdown
+    from site_builder.incremental.engine import render_salt
+    from site_builder.render.pages import Renderer
+    from site_builder.render.templating import make_environment
     from site_builder.site import Entry, KnownPaper, assemble
-    from site_builder.templating import make_environment
 
     known = {parsed.paper.slug: KnownPaper(key, parsed.summary, parsed.card_material,
                                            parsed.text_material)
@@ -188,7 +188,7 @@ def _plan(config: Config, cache: BuildCache, need: dict[str, tuple[str, ParsedFi
     links = U.Urls(config.site.base_url)
     env = make_environment(config.root / "templates", config.root / ".cache" / "jinja")
     renderer = Renderer(site, links, env, related_of, cached_markdown(cache, set()))
-    salt = stamp_salt(config, links)
+    salt = render_salt(config, links)
     jobs = []
     for entry in site.entries:
         if f"{entry.slug}.md" not in edited:

@@ -16,74 +16,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import urls as U
-from site_builder.cache import BuildCache, digest, paused_gc
-from site_builder.config import Config, check_patterns, load_config
+from site_builder.build.result import BuildResult, Stopwatch
+from site_builder.build.search import refresh_search
+from site_builder.config import check_patterns, load_config
 from site_builder.errors import BuildError, Diagnostic
+from site_builder.incremental.cache import BuildCache, digest, paused_gc
+from site_builder.incremental.engine import render_salt
+from site_builder.incremental.stamp import input_stamp
+from site_builder.incremental.sync import OutputRecord
 from site_builder.models import OutputFile
-from site_builder.stamp import input_stamp
-from site_builder.sync import OutputRecord, SyncStats
 
 if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
-    from site_builder.feeds import FeedJob, FeedWriter
-    from site_builder.render import Renderer
+    from site_builder.render.feeds import FeedJob, FeedWriter
+    from site_builder.render.pages import Renderer
+    from site_builder.render.templating import PageJob
     from site_builder.site import Site
-    from site_builder.templating import PageJob
 
 
 SIDE_GROUPS = 4
 """Pattern analyses are split in this many side tasks, to spread over the workers."""
 
 
-@dataclass
-class BuildResult:
-    out: Path
-    pages: int = 0
-    files: int = 0
-    stats: SyncStats = field(default_factory=SyncStats)
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    noop: bool = False
-    indexed: bool = False
-    quick: bool = False  # only edited papers' own pages were rebuilt (quick.py)
-    search_pending: bool = False
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-
-    def tally(self, fingerprints: dict[str, str]) -> None:
-        """Count the site's pages and files (every output, rendered now or not)."""
-        self.pages = sum(1 for p in fingerprints if p.endswith(".html"))
-        self.files = len(fingerprints)
-
-    def summary(self) -> str:
-        if self.noop:
-            return f"{self.out}/ is up to date ({self.seconds:.2f}s)"
-        return (f"built {self.pages} pages, {self.files} files into {self.out}/: "
-                f"{self.stats.rendered} rendered, {self.stats.written} written, "
-                f"{self.stats.removed} removed"
-                + (", search index rebuilt" if self.indexed else "")
-                + f" ({self.seconds:.2f}s)")
-
-
-class Stopwatch:
-    """Records the seconds each stage took, for `build --timings` and the benchmark."""
-
-    def __init__(self, timings: dict[str, float], started: float) -> None:
-        self.timings, self.last = timings, started
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.timings[stage] = round(now - self.last, 4)
-        self.last = now
-
-
 def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
               ) -> tuple[list[PageJob], list[FeedJob]]:
-    from site_builder.render import load_pages
+    from site_builder.render.pages import load_pages
 
     pages: list[PageJob] = [renderer.home()]
     pages += renderer.themes()
@@ -124,7 +85,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         result.seconds = time.perf_counter() - started
         return result
     clock = Stopwatch(result.timings, started)
-    from site_builder.quick import index_entry, quick_rebuild, write_index
+    from site_builder.build.quick import index_entry, quick_rebuild, write_index
 
     if not clean and quick_rebuild(config_path, out, base_url, record, stamp,
                                    rest[0] if rest else "", paper_stats, result, clock,
@@ -133,27 +94,27 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
         result.seconds = time.perf_counter() - started
         return result
 
-    from site_builder.classify import config_patterns
-    from site_builder.entries import (
+    from site_builder.build.entries import (
         cached_classifier,
         cached_markdown,
         load_entries,
         prepare,
         rules_key,
     )
-    from site_builder.feeds import FeedJob, FeedWriter
-    from site_builder.parallel import fork_map
-    from site_builder.prefilter import analyse, seed
-    from site_builder.related import related_file, related_map
-    from site_builder.render import Renderer
-    from site_builder.site import Entry, assemble
-    from site_builder.sitefiles import pages_files, static_files
-    from site_builder.templating import (
+    from site_builder.build.parallel import fork_map
+    from site_builder.build.related import related_file, related_map
+    from site_builder.classify.prefilter import analyse, seed
+    from site_builder.classify.rules import config_patterns
+    from site_builder.render.feeds import FeedJob, FeedWriter
+    from site_builder.render.pages import Renderer
+    from site_builder.render.sitefiles import pages_files, static_files
+    from site_builder.render.templating import (
         compile_template,
         compile_templates,
         make_environment,
         render_page,
     )
+    from site_builder.site import Entry, assemble
 
     config = load_config(config_path, base_url, check_patterns=False)
     cache_dir = config.root / ".cache"
@@ -197,7 +158,7 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     feeds = FeedWriter(site, links, markdown)
     page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
 
-    salt = stamp_salt(config, links)
+    salt = render_salt(config, links)
     fingerprints: dict[str, str] = {}
     todo_pages: list[PageJob] = []
     todo_feeds: list[FeedJob] = []
@@ -255,43 +216,6 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     result.tally(fingerprints)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def refresh_search(config: Config, out: Path, html_changed: bool, index_search: bool,
-                   result: BuildResult, clock: Stopwatch) -> None:
-    """Index the site for search if pages changed (or there is no index yet); with
-    index_search=False leave it to the caller (``result.search_pending``)."""
-    from site_builder.search import SEARCH_DIR, index_site
-
-    if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
-        if index_search:
-            index_site(out)
-            result.indexed = True
-            clock.lap("search")
-        else:
-            result.search_pending = True
-
-
-def stamp_salt(config: Config, links: U.Urls) -> str:
-    """What every output may show besides its own view, key or entries: the site
-    settings templates and feeds read (``site``, nav), theme titles and tag names (on
-    every card), the dumps' capture dates (paper pages), the templates and the code.
-
-    Not config.yaml as a whole: a page's view or key already holds the rest of what it
-    shows (pagination, its list of entries, whose keys follow their themes and tags),
-    so changing ``home_items`` re-renders the home page, not 5,000 papers. The
-    incremental == clean tests edit each of these settings.
-    """
-    site = config.site
-    parts: list[bytes | str] = [links.base_url, repr((
-        site.title, site.description, site.language, site.author, site.search,
-        [(t.slug, t.title) for t in config.themes], [(t.slug, t.name) for t in config.tags],
-        [(d.file, d.captured) for d in config.dumps]))]
-    for folder in (config.root / "templates", Path(__file__).parent):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in (".html", ".xml", ".py", ".j2"):
-                parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
-    return digest(*parts)
 
 
 def _claim(fingerprints: dict[str, str], path: str, fp: str) -> None:

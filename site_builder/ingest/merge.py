@@ -21,8 +21,8 @@ from pathlib import Path
 
 from site_builder.config import Config, slugify
 from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
-from site_builder.dumps import read_dump
 from site_builder.errors import Diagnostic, DumpError
+from site_builder.ingest.dumps import read_dump
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
 from site_builder.write import commit_files
 

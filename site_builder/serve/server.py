@@ -53,13 +53,13 @@ from urllib.parse import unquote
 from livereload.handlers import LiveReloadJSHandler
 from tornado import httpserver, netutil, web, websocket
 
-from site_builder.build import build_site
+from site_builder.build.pipeline import build_site
+from site_builder.build.search import index_site
 from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
-from site_builder.ingest import ingest
-from site_builder.search import index_site
+from site_builder.ingest.merge import ingest
+from site_builder.serve.watch import POLL, QUIET, Rebuilder, Watcher
 from site_builder.urls import Urls
-from site_builder.watch import POLL, QUIET, Rebuilder, Watcher
 
 PROTOCOL = "http://livereload.com/protocols/official-7"
 Log = Callable[[str], None]

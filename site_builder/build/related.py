@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from site_builder.parallel import fork_map
+from site_builder.build.parallel import fork_map
+from site_builder.incremental.engine import engine_digest
 from site_builder.site import Entry
 
 if TYPE_CHECKING:
@@ -56,8 +57,9 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 def corpus_key(entries: Sequence[Entry], k: int) -> str:
     """A digest of every entry's slug, title and abstract (each entry's text_material,
-    digested once per file), in slug order."""
-    digest = hashlib.blake2b(f"{CACHE_VERSION}:{k}".encode(), digest_size=16)
+    digested once per file), in slug order, and of the code and libraries (engine.py)."""
+    digest = hashlib.blake2b(f"{CACHE_VERSION}:{engine_digest()}:{k}".encode(),
+                             digest_size=16)
     digest.update("\0".join(sorted(f"{e.slug}\0{e.text_material}" for e in entries)).encode())
     return digest.hexdigest()
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from site_builder import urls as U
 from site_builder.config import Theme
-from site_builder.markdown import strip_bidi
+from site_builder.render.markdown import strip_bidi
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]

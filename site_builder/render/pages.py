@@ -20,13 +20,13 @@ import yaml
 from markupsafe import Markup
 
 from site_builder import urls as U
-from site_builder.charts import bar_chart_svg, matrix_svg, timeline_svg
 from site_builder.content import split_front_matter
 from site_builder.errors import ContentError
-from site_builder.markdown import render_markdown
+from site_builder.render.charts import bar_chart_svg, matrix_svg, timeline_svg
+from site_builder.render.markdown import render_markdown
+from site_builder.render.templating import PageJob
+from site_builder.render.views import View, Views
 from site_builder.site import Entry, Site, sort_key
-from site_builder.templating import PageJob
-from site_builder.views import View, Views
 
 
 @dataclass(frozen=True)

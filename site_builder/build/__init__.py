@@ -1,0 +1,1 @@
+"""Build: build_site (the pipeline), per-paper work, related papers, search."""

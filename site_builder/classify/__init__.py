@@ -1,0 +1,1 @@
+"""Classify: themes and tags from config.yaml's ordered rule table."""

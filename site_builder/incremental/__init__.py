@@ -1,0 +1,1 @@
+"""Incremental builds: input stamp, caches, output record and staging."""

@@ -1,0 +1,120 @@
+"""What renders the site, as one digest: our package's code and the libraries that shape bytes.
+
+In: nothing but the installed package and its environment. Out: ``engine_digest()``,
+the digest every cache key and every output fingerprint starts from, and
+``engine_stamp()``, a cheap stand-in for it (file stats and version strings) for the
+no-op check.
+
+Why one digest: a cache keyed by content alone survives an upgrade of markdown-it-py
+or an edit of our own renderer and serves stale bytes. With the engine in every key, a
+new library version or any change to our code makes every cache miss and every
+fingerprint differ, so the next build equals a clean one (the tests simulate both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from site_builder.config import Config
+    from site_builder.urls import Urls
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+"""site_builder/: all of it counts, wherever a module lives."""
+
+# Distributions whose behaviour reaches an output's bytes or a cached value: templating
+# and escaping, Markdown and linkify, YAML, feeds (feedgen serialises with lxml), the
+# search index, related papers and classification.
+LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdit-py-plugins", "linkify-it-py",
+             "uc-micro-py", "mdurl", "pyyaml", "feedgen", "lxml", "python-dateutil",
+             "pagefind", "pagefind-bin", "numpy", "scipy", "pyahocorasick", "scikit-learn")
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+_DIST_INFO = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)\.(?:dist|egg)-info$")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def library_versions() -> tuple[str, ...]:
+    """``name==version`` for each installed library of LIBRARIES (``name==absent``
+    otherwise), read off the ``*.dist-info`` folder names on sys.path: one listdir per
+    path entry, where importlib.metadata costs 40 ms to import."""
+    wanted = {_normalise(n) for n in LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            match = _DIST_INFO.match(name)
+            if match:
+                key = _normalise(match["name"])
+                if key in wanted and key not in found:  # first on sys.path wins, as import
+                    found[key] = match["version"]
+    python = f"python=={sys.implementation.name}-{sys.version_info[:3]}"
+    return (python, *(f"{n}=={found.get(n, 'absent')}" for n in sorted(wanted)))
+
+
+def _engine_files() -> list[Path]:
+    files = []
+    for path in sorted(PACKAGE_ROOT.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        if path.suffix in (".py", ".rng", ".js", ".json", ".html"):
+            files.append(path)
+    return files
+
+
+def engine_stamp() -> list[str]:
+    """The engine's files by size and mtime, and the library versions (for the stamp)."""
+    parts = list(library_versions())
+    for path in _engine_files():
+        st = path.stat()
+        parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    return parts
+
+
+def engine_digest() -> str:
+    """The digest of every file of the package (by content) and every library version."""
+    parts: list[bytes | str] = list(library_versions())
+    for path in _engine_files():
+        parts += [path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()]
+    return digest(*parts)
+
+
+def render_salt(config: Config, links: Urls) -> str:
+    """What every output may show besides its own view, key or entries: the site
+    settings templates and feeds read (``site``, nav), theme titles and tag names (on
+    every card), the dumps' capture dates (paper pages), the templates and the code.
+
+    Not config.yaml as a whole: a page's view or key already holds the rest of what it
+    shows (pagination, its list of entries, whose keys follow their themes and tags),
+    so changing ``home_items`` re-renders the home page, not 5,000 papers. The
+    incremental == clean tests edit each of these settings.
+    """
+    site = config.site
+    parts: list[bytes | str] = [links.base_url, repr((
+        site.title, site.description, site.language, site.author, site.search,
+        [(t.slug, t.title) for t in config.themes], [(t.slug, t.name) for t in config.tags],
+        [(d.file, d.captured) for d in config.dumps]))]
+    parts.append(engine_digest())
+    folder = config.root / "templates"
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".xml", ".j2"):
+            parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+    return digest(*parts)

@@ -1,0 +1,1 @@
+"""Ingest: the dumps parser, and merging dump entries into content/papers/."""

@@ -1,0 +1,1 @@
+"""Render: views, templating, Markdown, feeds, charts and the site files."""

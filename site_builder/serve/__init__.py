@@ -1,0 +1,1 @@
+"""Serve: the preview server and its watcher."""
