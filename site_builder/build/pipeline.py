@@ -29,6 +29,7 @@ from site_builder.incremental.cache import BuildCache, digest, paused_gc
 from site_builder.incremental.engine import render_salt
 from site_builder.incremental.stamp import input_stamp
 from site_builder.incremental.sync import OutputRecord
+from site_builder.lock import project_lock
 from site_builder.models import OutputFile
 
 if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
@@ -37,6 +38,9 @@ if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs
     from site_builder.render.templating import PageJob
     from site_builder.site import Site
 
+
+LOCK_WAIT = 120.0
+"""Seconds a build waits for another build, ingest or write on the project to finish."""
 
 SIDE_GROUPS = 4
 """Pattern analyses are split in this many side tasks, to spread over the workers."""
@@ -65,12 +69,23 @@ def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
 # thousands of objects a build holds (papers, entries, page jobs) to free almost
 # nothing; three full collections were a fifth of a one-paper rebuild of 5,000 papers.
 # Forked workers collect again (parallel.py), and the pause ends with the build.
-@paused_gc()
 def build_site(config_path: Path, out: Path, base_url: str | None = None,
                clean: bool = False, workers: int | None = None,
-               index_search: bool = True) -> BuildResult:
+               index_search: bool = True, lock_wait: float = LOCK_WAIT) -> BuildResult:
     """Build the site. With index_search=False a needed search index is left to the
-    caller (``result.search_pending``): the preview server reloads first, indexes after."""
+    caller (``result.search_pending``): the preview server reloads first, indexes after.
+
+    One build (or ingest, or review-page write) runs on a project at a time: two builds
+    of one output folder used to share its staging folder and mix their pages."""
+    root = config_path.resolve().parent
+    with project_lock(root, f"build {out}", wait=lock_wait,
+                      on_wait="waiting for another site-builder to finish"):
+        return _build(config_path, out, base_url, clean, workers, index_search)
+
+
+@paused_gc()
+def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
+           workers: int | None, index_search: bool) -> BuildResult:
     started = time.perf_counter()
     # The record lives beside the output folder (like its staging folder), so it goes
     # wherever the output goes and never piles up in the project.

@@ -23,6 +23,7 @@ from site_builder.config import Config, slugify
 from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
 from site_builder.errors import Diagnostic, DumpError
 from site_builder.ingest.dumps import read_dump
+from site_builder.lock import project_lock
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
 from site_builder.write import commit_files
 
@@ -125,7 +126,14 @@ def parse_dumps(config: Config, report: IngestReport) -> list[ParseResult]:
     return results
 
 
-def ingest(config: Config, dry_run: bool = False) -> IngestReport:
+def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0) -> IngestReport:
+    """Merge every dump into content/papers/ under the project lock (lock.py)."""
+    with project_lock(config.root, "ingest", wait=lock_wait,
+                      on_wait="waiting for another site-builder to finish"):
+        return _ingest(config, dry_run)
+
+
+def _ingest(config: Config, dry_run: bool) -> IngestReport:
     report = IngestReport()
     results = parse_dumps(config, report)
     read_files = {r.file for r in results}
