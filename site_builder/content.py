@@ -19,7 +19,7 @@ from site_builder.models import Paper, SourceRef
 from site_builder.quickyaml import quick_front_matter
 
 FIELD_ORDER = ("id", "title", "published", "authors", "submitter", "comments", "sources",
-               "themes", "tags", "note", "featured", "hidden")
+               "themes", "not_themes", "tags", "note", "featured", "hidden")
 FENCE = "---"
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -52,6 +52,8 @@ def dump_paper(paper: Paper) -> str:
         "comments": paper.comments,
         "sources": [{"file": s.file, "line": s.line} for s in paper.sources],
         "themes": list(paper.themes),
+        # Only when set: entries written before the field existed keep every byte.
+        **({"not_themes": list(paper.not_themes)} if paper.not_themes else {}),
         "tags": list(paper.tags),
         "note": paper.note,
         "featured": paper.featured,
@@ -201,6 +203,7 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
         comments=fields.integer("comments"),
         sources=fields.sources(),
         themes=fields.words("themes"),
+        not_themes=fields.words("not_themes"),
         tags=fields.words("tags"),
         note=fields.text("note") or "",
         featured=fields.flag("featured"),

@@ -56,8 +56,10 @@ class OutputFile:
 class Paper:
     """One entry of content/papers/<slug>.md.
 
-    ``themes`` and ``tags`` are the curator's (front matter); the themes and tags a
-    paper shows on the site are computed from these plus the config rules in classify.
+    ``themes``, ``not_themes`` and ``tags`` are the curator's (front matter); the themes
+    and tags a paper shows on the site are computed from these plus the config rules in
+    classify. Non-empty ``themes`` is a pin: exactly those. A pin of "no theme at all"
+    is ``not_themes`` listing every theme.
     """
 
     id: str
@@ -71,6 +73,8 @@ class Paper:
     sources: tuple[SourceRef, ...]
     tags: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
+    not_themes: tuple[str, ...] = ()
+    """Themes the curator ruled out: never assigned automatically (pinned themes win)."""
     note: str = ""
     featured: bool = False
     hidden: bool = False

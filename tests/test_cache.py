@@ -18,7 +18,8 @@ def a_paper() -> Paper:
                  abstract="Text <b>", published=dt.date(2024, 2, 29), authors=3,
                  submitter="someone", comments=4,
                  sources=(SourceRef("000.txt", 12), SourceRef("003.txt", 7)),
-                 tags=("Curated Tag",), themes=("long-context",), note="A note.",
+                 tags=("Curated Tag",), themes=("long-context",), not_themes=("datasets",),
+                 note="A note.",
                  featured=True, hidden=True)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -836,3 +837,17 @@ SNOWCODER = (
     'Arctic-SnowCoder. Most importantly, we find that the key to high-quality data is its '
     'alignment with the distribution of downstream applications.',
 )
+
+
+def test_not_themes_win_over_the_rules_and_unknown_ones_are_named(real: Config) -> None:
+    config = real
+    paper = Paper(id="x", slug="p", title="Data selection for long-context training",
+                  abstract="", published=None, authors=None, submitter=None, comments=None,
+                  sources=())
+    assert classify_plainly(paper, config).themes == ("data-selection", "long-context")
+    ruled_out = replace(paper, not_themes=("long-context",))
+    assert classify_plainly(ruled_out, config).themes == ("data-selection",)
+    pinned = replace(paper, themes=("long-context",), not_themes=("long-context",))
+    assert classify_plainly(pinned, config).themes == ("long-context",)  # a pin wins
+    with pytest.raises(ContentError, match=r"no-such-theme.*not_themes"):
+        classify_plainly(replace(paper, not_themes=("no-such-theme",)), config)

@@ -127,7 +127,7 @@ def class_material(paper: Paper) -> str:
     """A digest of what a paper's classification depends on (the slug names it in
     errors): a curator's note or date edit does not reclassify it."""
     return digest(paper.slug, paper.title, paper.abstract, "\0".join(paper.tags),
-                  "\0".join(paper.themes))
+                  "\0".join(paper.themes), "\0".join(paper.not_themes))
 
 
 def class_key(rules: str, material: str) -> str:

@@ -61,21 +61,28 @@ def theme_score(theme: Theme, paper: Paper) -> float:
     return _matched_weight(theme.rules, paper) - _matched_weight(theme.exclude, paper)
 
 
-def _curated_themes(paper: Paper, config: Config) -> tuple[str, ...]:
+def _known_themes(paper: Paper, config: Config, field: str, slugs: tuple[str, ...]
+                  ) -> tuple[str, ...]:
+    """``slugs`` in config order; a theme config.yaml does not define is an error."""
     known = [t.slug for t in config.themes]
-    unknown = sorted(set(paper.themes) - set(known))
+    unknown = sorted(set(slugs) - set(known))
     if unknown:
         raise ContentError(
             f"content/papers/{paper.slug}.md", None,
-            f"unknown theme(s) {', '.join(unknown)} in front matter "
+            f"unknown theme(s) {', '.join(unknown)} in front matter field '{field}' "
             f"(known themes: {', '.join(known)})")
-    return tuple(slug for slug in known if slug in paper.themes)
+    return tuple(slug for slug in known if slug in slugs)
 
 
-def _ruled_themes(scores: tuple[tuple[str, float], ...], config: Config) -> tuple[str, ...]:
+def _curated_themes(paper: Paper, config: Config) -> tuple[str, ...]:
+    return _known_themes(paper, config, "themes", paper.themes)
+
+
+def _ruled_themes(scores: tuple[tuple[str, float], ...], config: Config,
+                  ruled_out: set[str]) -> tuple[str, ...]:
     order = {slug: i for i, (slug, _) in enumerate(scores)}
     passing = [(slug, score) for (slug, score), theme in zip(scores, config.themes, strict=True)
-               if score >= theme.threshold]
+               if score >= theme.threshold and slug not in ruled_out]
     # Highest score first; equal scores keep config order, so the cut is deterministic.
     kept = sorted(passing, key=lambda item: (-item[1], order[item[0]]))[:config.max_themes]
     return tuple(sorted((slug for slug, _ in kept), key=order.__getitem__))
@@ -95,8 +102,9 @@ def _tags(paper: Paper, ruled: set[str]) -> tuple[str, ...]:
 
 def _result(paper: Paper, config: Config, scores: tuple[tuple[str, float], ...],
             ruled_tags: set[str]) -> Classification:
+    ruled_out = set(_known_themes(paper, config, "not_themes", paper.not_themes))
     themes = (_curated_themes(paper, config) if paper.themes
-              else _ruled_themes(scores, config))
+              else _ruled_themes(scores, config, ruled_out))
     return Classification(themes=themes, tags=_tags(paper, ruled_tags), theme_scores=scores)
 
 

@@ -29,7 +29,7 @@ from site_builder.incremental.engine import digest as digest
 from site_builder.incremental.engine import engine_digest
 from site_builder.models import Classification, Paper, SourceRef
 
-CACHE_VERSION = 12
+CACHE_VERSION = 13
 PAPER_SHARDS = 16
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
@@ -214,13 +214,13 @@ def _paper_row(paper: Paper) -> PaperRow:
     return (paper.id, paper.slug, paper.title, paper.abstract, paper.published,
             paper.authors, paper.submitter, paper.comments,
             tuple((s.file, s.line) for s in paper.sources), paper.tags, paper.themes,
-            paper.note, paper.featured, paper.hidden)
+            paper.not_themes, paper.note, paper.featured, paper.hidden)
 
 
 def _paper(row: PaperRow) -> Paper:
     (id_, slug, title, abstract, published, authors, submitter, comments, sources, tags,
-     themes, note, featured, hidden) = row
+     themes, not_themes, note, featured, hidden) = row
     return Paper(id=id_, slug=slug, title=title, abstract=abstract, published=published,
                  authors=authors, submitter=submitter, comments=comments,
                  sources=tuple(SourceRef(file, line) for file, line in sources), tags=tags,
-                 themes=themes, note=note, featured=featured, hidden=hidden)
+                 themes=themes, not_themes=not_themes, note=note, featured=featured, hidden=hidden)
