@@ -90,3 +90,9 @@ class Classification:
     """Tag slugs, sorted."""
     theme_scores: tuple[tuple[str, float], ...]
     """(slug, score) for every configured theme, in config order."""
+    confidences: tuple[tuple[str, float], ...] = ()
+    """(slug, confidence in [0, 1]) of each automatic theme (none for a pinned paper):
+    shown to the curator (review page, ``themes --explain``), never to readers."""
+    suggestions: tuple[tuple[str, float], ...] = ()
+    """(slug, confidence) of themes just below the bar, most likely first: offered to
+    the curator for one-click acceptance, never shown to readers."""
