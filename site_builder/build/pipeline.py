@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from site_builder import urls as U
 from site_builder.build.result import BuildResult, Stopwatch
-from site_builder.build.search import refresh_search
+from site_builder.build.search import stage_search
 from site_builder.config import check_patterns, load_config
 from site_builder.errors import BuildError, Diagnostic
 from site_builder.incremental.cache import BuildCache, digest, paused_gc
@@ -94,7 +94,8 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     rest: list[str] = []  # the stamp of every input but the entry files
     stamp = input_stamp(config_path, base_url, out, paper_stats, rest)
     result = BuildResult(out=out)
-    if not clean and stamp and record.stamp == stamp and record.outputs_intact():
+    if not clean and stamp and record.stamp == stamp and record.search_current() \
+            and record.outputs_intact():
         result.noop, result.warnings = True, record.warnings
         result.files = len(record.outputs)
         result.seconds = time.perf_counter() - started
@@ -215,16 +216,17 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
 
     result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
     result.warnings = [str(d) for d in diagnostics]
-    html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
     clock.lap("extras")
+    # Indexed before anything moves: a failing indexer leaves the previous site whole.
+    search = stage_search(config.site.search, record, fingerprints, index_search, result)
+    clock.lap("search")
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
-                  rest[0] if rest else "")
+                  rest[0] if rest else "", search)
     write_index(out, stamp, related_file(site.entries), {
         name: index_entry(stat, known[name[:-3]].key,
                           cache.papers[known[name[:-3]].key].signature)
         for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
     clock.lap("write")
-    refresh_search(config, out, html_changed, index_search, result, clock)
     cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
                used_html)
     clock.lap("save")

@@ -147,15 +147,15 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     staged = [job.path for job in jobs if record.stage(render_page(env, job))]
     clock.lap("render")
 
-    record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest)
+    from site_builder.build.search import stage_search
+
+    search = stage_search(config.site.search, record, fingerprints, index_search, result)
+    record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
     write_index(out, stamp, index["related"], new_entries)
     clock.lap("write")
-    from site_builder.build.search import refresh_search
-
     result.stats.rendered = len(jobs)
     result.warnings = list(record.warnings)
     result.tally(fingerprints)
-    refresh_search(config, out, bool(staged), index_search, result, clock)
     if cache.dirty:
         cache.save(cache_dir / "entries.pickle", None, None, None)
     clock.lap("save")
