@@ -71,10 +71,13 @@ class IngestReport:
     unchanged: int = 0
     duplicates: int = 0
     orphans: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    """One line per dump config.yaml does not list: where its date came from."""
 
     def lines(self) -> list[str]:
-        out = [f"{d.file}: {d.entries} entries read, {d.warnings} warnings"
-               + (f", FAILED: {d.error}" if d.error else "") for d in self.dumps]
+        out = list(self.found)
+        out += [f"{d.file}: {d.entries} entries read, {d.warnings} warnings"
+                + (f", FAILED: {d.error}" if d.error else "") for d in self.dumps]
         out.append(f"papers: {len(self.new)} new, {len(self.updated)} updated, "
                    f"{self.unchanged} unchanged; {self.duplicates} duplicates merged; "
                    f"{len(self.warnings)} warnings; {len(self.errors)} errors")
@@ -114,6 +117,15 @@ def parse_dumps(config: Config, report: IngestReport) -> list[ParseResult]:
     for spec in config.dumps:
         summary = DumpSummary(spec.file)
         report.dumps.append(summary)
+        if spec.problem is not None:  # found in content/dumps/, header unreadable
+            summary.error = spec.problem.message
+            report.errors.append(spec.problem)
+            continue
+        if not spec.listed and spec.captured is not None:
+            report.found.append(
+                f"{spec.file}: not listed in config.yaml; captured {spec.captured.isoformat()} "
+                f"from its header (line {spec.header_line}, year from the file's date); "
+                f"to pin it, add under dumps: {spec.pin()}")
         try:
             result = read_dump(config.dumps_dir / spec.file, spec.captured)
         except DumpError as exc:
