@@ -16,13 +16,14 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from site_builder.config import Config, slugify
 from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
-from site_builder.errors import Diagnostic, DumpError
+from site_builder.errors import DumpError
 from site_builder.ingest.dumps import read_dump
+from site_builder.ingest.report import DumpSummary, IngestReport, record_arrivals
 from site_builder.lock import project_lock
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
 from site_builder.write import commit_files
@@ -51,38 +52,6 @@ def slug_base(title: str, fallback_id: str) -> str:
     if not re.search(r"[a-z]", slug):
         slug = f"paper-{fallback_id[:8]}" + (f"-{slug}" if slug else "")
     return slug
-
-
-@dataclass
-class DumpSummary:
-    file: str
-    entries: int = 0
-    warnings: int = 0
-    error: str | None = None
-
-
-@dataclass
-class IngestReport:
-    dumps: list[DumpSummary] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    errors: list[Diagnostic] = field(default_factory=list)
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    duplicates: int = 0
-    orphans: list[str] = field(default_factory=list)
-    found: list[str] = field(default_factory=list)
-    """One line per dump config.yaml does not list: where its date came from."""
-
-    def lines(self) -> list[str]:
-        out = list(self.found)
-        out += [f"{d.file}: {d.entries} entries read, {d.warnings} warnings"
-                + (f", FAILED: {d.error}" if d.error else "") for d in self.dumps]
-        out.append(f"papers: {len(self.new)} new, {len(self.updated)} updated, "
-                   f"{self.unchanged} unchanged; {self.duplicates} duplicates merged; "
-                   f"{len(self.warnings)} warnings; {len(self.errors)} errors")
-        out += [f"no listed dump holds this paper any more (kept): {s}" for s in self.orphans]
-        return out
 
 
 def _merge(group: list[RawEntry]) -> dict[str, object]:
@@ -176,6 +145,9 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
             path = config.papers_dir / f"{old.slug}.md"
             writes[path] = _rewrite(path, paper)
             report.updated.append(old.slug)
+            if {s.file for s in paper.sources} - {s.file for s in old.sources}:
+                report.sourced.append(old.slug)
+                report.titles[old.slug] = old.title
             continue
         base = slug_base(group[0].title, pid)
         slug, n = base, 2
@@ -188,13 +160,15 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
                       comments=merged["comments"], sources=tuple(seen))  # type: ignore[arg-type]
         writes[config.papers_dir / f"{slug}.md"] = dump_paper(paper).encode()
         report.new.append(slug)
+        report.titles[slug] = paper.title
 
     listed = set(order)
     report.orphans = sorted(p.slug for pid, p in existing.items()
                             if pid not in groups and not any(s.file in listed for s in p.sources))
     if writes and not dry_run:
         commit_files(writes)
+        record_arrivals(config.root, report)
     return report
 
 
-__all__ = ["FENCE", "IngestReport", "ingest", "paper_id", "slug_base", "title_key"]
+__all__ = ["FENCE", "DumpSummary", "IngestReport", "ingest", "paper_id", "slug_base", "title_key"]

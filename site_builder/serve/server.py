@@ -180,7 +180,8 @@ class PreviewServer:
                         self.watcher.absorb(config.papers_dir / f"{slug}.md"
                                             for slug in report.new + report.updated)
                     self.ingests += 1
-                    for line in [*map(str, report.warnings), *report.lines()]:
+                    for line in [*map(str, report.warnings),
+                                 *report.lines(f"{self.url}_review/")]:
                         self.log(f"ingest: {line}")
                     if report.errors:
                         raise SiteBuilderError("ingest", None, "\n".join(map(str, report.errors)))
