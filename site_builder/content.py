@@ -9,6 +9,7 @@ names the file, line and field of anything malformed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,13 @@ def dump_paper(paper: Paper) -> str:
                       width=1_000_000, default_flow_style=False)
     body = paper.abstract.strip()
     return f"{FENCE}\n{front}{FENCE}\n" + (f"\n{body}\n" if body else "")
+
+
+def rewrite_front_matter(text: str, file: str, paper: Paper) -> bytes:
+    """The file's new bytes: ``paper``'s front matter, the body of ``text`` byte for byte."""
+    _, body, _ = split_front_matter(text, file)
+    front = dump_paper(replace(paper, abstract="")).rstrip("\n")
+    return f"{front}\n{body}".encode() if body else f"{front}\n".encode()
 
 
 def split_front_matter(text: str, file: str) -> tuple[str, str, int]:

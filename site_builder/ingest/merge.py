@@ -17,16 +17,17 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from site_builder.config import Config, slugify
-from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
+from site_builder.content import FENCE, dump_paper, paper_from_bytes, rewrite_front_matter
 from site_builder.errors import DumpError
+from site_builder.ingest.commit import Hook, Planned, commit_plan
 from site_builder.ingest.dumps import read_dump
 from site_builder.ingest.report import DumpSummary, IngestReport, record_arrivals
 from site_builder.lock import project_lock
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
-from site_builder.write import commit_files
 
 # Fixed namespace: the same normalised title gives the same id on every machine.
 PAPER_NAMESPACE = uuid.UUID("6b0e6f0c-5d1a-4f55-9a35-3f1c3f0d7a11")
@@ -73,14 +74,6 @@ def _update(existing: Paper, merged: dict[str, object], sources: tuple[SourceRef
     return replace(existing, sources=sources, **filled)  # type: ignore[arg-type]
 
 
-def _rewrite(path: Path, paper: Paper) -> bytes:
-    """New front matter, the curator's body kept byte for byte."""
-    text = path.read_text(encoding="utf-8")
-    _, body, _ = split_front_matter(text, str(path))
-    front = dump_paper(replace(paper, abstract="")).rstrip("\n")
-    return f"{front}\n{body}".encode() if body else f"{front}\n".encode()
-
-
 def parse_dumps(config: Config, report: IngestReport) -> list[ParseResult]:
     results = []
     for spec in config.dumps:
@@ -107,21 +100,42 @@ def parse_dumps(config: Config, report: IngestReport) -> list[ParseResult]:
     return results
 
 
-def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0) -> IngestReport:
-    """Merge every dump into content/papers/ under the project lock (lock.py)."""
+def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0,
+           hook: Hook | None = None) -> IngestReport:
+    """Merge every dump into content/papers/ under the project lock (lock.py). ``hook``
+    is called where ingest re-reads and renames each file (commit.py; for tests)."""
     with project_lock(config.root, "ingest", wait=lock_wait,
                       on_wait="waiting for another site-builder to finish"):
-        return _ingest(config, dry_run)
+        return _ingest(config, dry_run, hook)
 
 
-def _ingest(config: Config, dry_run: bool) -> IngestReport:
+def _load(papers_dir: Path, report: IngestReport) -> tuple[list[Paper], dict[str, bytes]]:
+    """Every entry, and the bytes each was read from (to notice a save made meanwhile)."""
+    if not papers_dir.is_dir():
+        return [], {}
+    papers, seen = [], {}
+    for path in sorted(papers_dir.glob("*.md")):
+        data = path.read_bytes()
+        papers.append(paper_from_bytes(data, path, report.warnings))
+        seen[path.stem] = data
+    return papers, seen
+
+
+def _ingest(config: Config, dry_run: bool, hook: Hook | None) -> IngestReport:
     report = IngestReport()
     results = parse_dumps(config, report)
     read_files = {r.file for r in results}
     order = {spec.file: index for index, spec in enumerate(config.dumps)}
 
-    existing = {p.id: p for p in load_papers(config.papers_dir, report.warnings)}
+    papers, seen_bytes = _load(config.papers_dir, report)
+    existing = {p.id: p for p in papers}
     taken = {p.slug for p in existing.values()}
+
+    def updated(old: Paper, merged: dict[str, object], seen: list[SourceRef]) -> Paper:
+        kept = [s for s in old.sources if s.file not in read_files]
+        sources = tuple(sorted(set(seen) | set(kept),
+                               key=lambda s: (order.get(s.file, len(order)), s.file, s.line)))
+        return _update(old, merged, sources)
 
     groups: dict[str, list[RawEntry]] = {}
     for result in results:
@@ -129,21 +143,20 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
             groups.setdefault(paper_id(entry.title), []).append(entry)
     report.duplicates = sum(len(g) - 1 for g in groups.values())
 
-    writes: dict[Path, bytes] = {}
+    plans: list[Planned] = []
     for pid, group in groups.items():
         merged = _merge(group)
         seen = [e.source for e in group]
         if pid in existing:
             old = existing[pid]
-            kept = [s for s in old.sources if s.file not in read_files]
-            sources = tuple(sorted(set(seen) | set(kept),
-                                   key=lambda s: (order.get(s.file, len(order)), s.file, s.line)))
-            paper = _update(old, merged, sources)
+            paper = updated(old, merged, seen)
             if paper == old:
                 report.unchanged += 1
                 continue
             path = config.papers_dir / f"{old.slug}.md"
-            writes[path] = _rewrite(path, paper)
+            text = seen_bytes[old.slug]
+            plans.append(Planned(path, text, rewrite_front_matter(text.decode(), str(path), paper),
+                                 partial(updated, merged=merged, seen=seen)))
             report.updated.append(old.slug)
             if {s.file for s in paper.sources} - {s.file for s in old.sources}:
                 report.sourced.append(old.slug)
@@ -158,15 +171,15 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
                       abstract=str(merged["abstract"]), published=merged["published"],  # type: ignore[arg-type]
                       authors=merged["authors"], submitter=merged["submitter"],  # type: ignore[arg-type]
                       comments=merged["comments"], sources=tuple(seen))  # type: ignore[arg-type]
-        writes[config.papers_dir / f"{slug}.md"] = dump_paper(paper).encode()
+        plans.append(Planned(config.papers_dir / f"{slug}.md", None, dump_paper(paper).encode()))
         report.new.append(slug)
         report.titles[slug] = paper.title
 
     listed = set(order)
     report.orphans = sorted(p.slug for pid, p in existing.items()
                             if pid not in groups and not any(s.file in listed for s in p.sources))
-    if writes and not dry_run:
-        commit_files(writes)
+    if plans and not dry_run:
+        commit_plan(plans, hook)
         record_arrivals(config.root, report)
     return report
 
