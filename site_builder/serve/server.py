@@ -27,6 +27,10 @@ Choices, and why:
   worker thread, and changes during a build schedule exactly one more.
 - A changed dump or config.yaml re-runs ingest before the build (idempotent, curator-safe);
   the entries ingest writes are absorbed by the watcher, so they do not trigger a rebuild.
+- Only requests naming our own address are answered (guard.py: the Host check stops
+  DNS rebinding, for pages, livereload.js and its socket alike); a path segment longer
+  than a file name can be is 404 without touching the disk; a connection silent for
+  ``IDLE`` seconds is closed; binding anything but loopback prints a warning.
 - A failed build prints ``FILE:LINE: message`` and, until a build succeeds, pages are
   replaced by an error page (escaped message, status 500) that carries the reload script;
   the previous site stays on disk, assets are still served, the server keeps running.
@@ -51,17 +55,24 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from livereload.handlers import LiveReloadJSHandler
-from tornado import httpserver, netutil, web, websocket
+from tornado import httpserver, httputil, netutil, web, websocket
 
 from site_builder.build.pipeline import build_site
 from site_builder.build.search import index_site
 from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
 from site_builder.ingest.merge import ingest
+from site_builder.serve.guard import host_allowed, is_loopback
 from site_builder.serve.watch import POLL, QUIET, Rebuilder, Watcher
 from site_builder.urls import Urls
 
 PROTOCOL = "http://livereload.com/protocols/official-7"
+NAME_MAX = 255
+"""Bytes in one file name (ext4, tmpfs, APFS...): a longer path segment is never a page."""
+IDLE = 30.0
+"""Seconds a connection may stay silent (keep-alive, or a request sent slowly) before
+the server closes it, so idle or slowloris clients cannot pile up."""
+MAX_BODY = 1024 * 1024
 Log = Callable[[str], None]
 
 
@@ -115,6 +126,21 @@ def route(out: Path, base: str, raw_path: str, query: str = "") -> Reply:
         link = html.escape(base)
         return _page(404, "Not found", f'<p>Outside the site, which lives at <a href="{link}">'
                                        f"{link}</a>.</p>")
+    if any(len(part.encode("utf-8", "surrogateescape")) > NAME_MAX for part in rel.split("/")):
+        return _not_found(out)  # no file name is that long: the OS would refuse it anyway
+    try:
+        return _serve_file(out, rel, raw_path, suffix)
+    except OSError:  # a name the filesystem refuses (too long, not a folder...): not here
+        return _not_found(out)
+
+
+def _not_found(out: Path) -> Reply:
+    if (out / "404.html").is_file():
+        return _file(out / "404.html", 404)
+    return _page(404, "Not found", "<p>No page here, and the site has no 404.html.</p>")
+
+
+def _serve_file(out: Path, rel: str, raw_path: str, suffix: str) -> Reply:
     root = out.resolve()
     target = (root / rel).resolve()
     if target != root and root not in target.parents:
@@ -125,9 +151,7 @@ def route(out: Path, base: str, raw_path: str, query: str = "") -> Reply:
         target = target / "index.html"
     if target.is_file():
         return _file(target)
-    if (root / "404.html").is_file():
-        return _file(root / "404.html", 404)
-    return _page(404, "Not found", "<p>No page here, and the site has no 404.html.</p>")
+    return _not_found(root)
 
 
 def inject(body: bytes, script: bytes) -> bytes:
@@ -141,11 +165,13 @@ class PreviewServer:
     the server listens; the event loop, the watcher and the builds run in threads."""
 
     def __init__(self, config_path: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
-                 *, quiet: float = QUIET, poll: float = POLL, log: Log = _say) -> None:
+                 *, quiet: float = QUIET, poll: float = POLL, log: Log = _say,
+                 idle: float = IDLE) -> None:
         self.config_path = config_path.resolve()
         self.out = out.resolve()
         self.host, self.port = host, port
         self.log = log
+        self.idle = idle
         self.base_path = "/"  # from the config at each build; "/" until one has loaded
         self.error: str | None = None  # the last build's error, shown instead of pages
         self.clients: set[websocket.WebSocketHandler] = set()  # event loop thread only
@@ -166,6 +192,9 @@ class PreviewServer:
     def _changed(self, paths: set[Path]) -> None:
         self.rebuilder.changed(paths)
 
+    def host_allowed(self, host_header: str | None) -> bool:
+        return host_allowed(host_header, self.host, self.port)
+
     def build(self, changed: frozenset[Path] = frozenset()) -> None:
         """Ingest if a dump or config.yaml changed, then build; report, then reload."""
         dumps = self.config_path.parent / "content" / "dumps"
@@ -181,7 +210,7 @@ class PreviewServer:
                                             for slug in report.new + report.updated)
                     self.ingests += 1
                     for line in [*map(str, report.warnings),
-                                 *report.lines(f"{self.url}_review/")]:
+                                 *report.lines()]:
                         self.log(f"ingest: {line}")
                     if report.errors:
                         raise SiteBuilderError("ingest", None, "\n".join(map(str, report.errors)))
@@ -261,10 +290,11 @@ class PreviewServer:
         self._stopped = asyncio.Event()
         app = web.Application([
             (r"/livereload", _LiveReloadSocket, {"server": self}),
-            (r"/livereload\.js", LiveReloadJSHandler),
+            (r"/livereload\.js", _LiveReloadJS, {"server": self}),
             (r"/.*", _PagesHandler, {"server": self}),
         ], log_function=_quiet)
-        http = httpserver.HTTPServer(app)
+        http = httpserver.HTTPServer(app, idle_connection_timeout=self.idle,
+                                     body_timeout=self.idle, max_body_size=MAX_BODY)
         http.add_sockets(sockets)
         ready.set()
         await self._stopped.wait()
@@ -288,7 +318,23 @@ def _quiet(handler: web.RequestHandler) -> None:
     """No access log: the terminal is for build results and errors."""
 
 
-class _PagesHandler(web.RequestHandler):
+class _HostChecked:
+    """Every request, pages, script and socket alike, must name our address (guard.py)."""
+
+    server: PreviewServer
+    request: httputil.HTTPServerRequest
+
+    def prepare(self) -> None:
+        if not self.server.host_allowed(self.request.host):
+            raise web.HTTPError(403, "Host not allowed")
+
+
+class _LiveReloadJS(_HostChecked, LiveReloadJSHandler):  # type: ignore[misc]
+    def initialize(self, server: PreviewServer) -> None:
+        self.server = server
+
+
+class _PagesHandler(_HostChecked, web.RequestHandler):
     def initialize(self, server: PreviewServer) -> None:
         self.server = server
 
@@ -304,7 +350,7 @@ class _PagesHandler(web.RequestHandler):
         await self.get()
 
 
-class _LiveReloadSocket(websocket.WebSocketHandler):
+class _LiveReloadSocket(_HostChecked, websocket.WebSocketHandler):
     """The livereload protocol (official-7): answer 'hello', then send 'reload' messages."""
 
     def initialize(self, server: PreviewServer) -> None:
@@ -329,6 +375,9 @@ def serve(config_path: Path, out: Path, host: str = "127.0.0.1", port: int = 800
           open_browser: bool = False) -> int:
     """The ``serve`` verb: run until Ctrl-C (exit 0); 1 when the server cannot start."""
     server = PreviewServer(config_path, out, host, port)
+    if not is_loopback(host):
+        print(f"warning: --host {host} makes the preview reachable from other machines; "
+              "serve on 127.0.0.1 unless you mean it", file=sys.stderr)
     try:
         server.start()
         _say(f"serving {server.url} (watching content/, templates/, static/, "
