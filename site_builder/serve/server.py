@@ -27,6 +27,9 @@ Choices, and why:
   worker thread, and changes during a build schedule exactly one more.
 - A changed dump or config.yaml re-runs ingest before the build (idempotent, curator-safe);
   the entries ingest writes are absorbed by the watcher, so they do not trigger a rebuild.
+- The curator's review page lives at ``<base path>_review/`` (reviewpage.py): made at
+  each request from content/papers/, never written into the site; its writes take
+  the project lock, so they land between builds.
 - Only requests naming our own address are answered (guard.py: the Host check stops
   DNS rebinding, for pages, livereload.js and its socket alike); a path segment longer
   than a file name can be is 404 without touching the disk; a connection silent for
@@ -63,6 +66,7 @@ from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
 from site_builder.ingest.merge import ingest
 from site_builder.serve.guard import host_allowed, is_loopback
+from site_builder.serve.reviewpage import ReviewHandler, ReviewPage
 from site_builder.serve.watch import POLL, QUIET, Rebuilder, Watcher
 from site_builder.urls import Urls
 
@@ -181,6 +185,7 @@ class PreviewServer:
         self.watcher = Watcher([root / "content", root / "templates", root / "static",
                                 self.config_path], self.out, self._changed, poll)
         self.rebuilder = Rebuilder(self.build, quiet)
+        self.review = ReviewPage(self.config_path, log, self._written)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -191,6 +196,11 @@ class PreviewServer:
 
     def _changed(self, paths: set[Path]) -> None:
         self.rebuilder.changed(paths)
+
+    def _written(self, path: Path) -> None:
+        """The review page wrote ``path``: rebuild now, without waiting for a poll."""
+        self.watcher.absorb([path])
+        self.rebuilder.changed({path})
 
     def host_allowed(self, host_header: str | None) -> bool:
         return host_allowed(host_header, self.host, self.port)
@@ -210,7 +220,7 @@ class PreviewServer:
                                             for slug in report.new + report.updated)
                     self.ingests += 1
                     for line in [*map(str, report.warnings),
-                                 *report.lines()]:
+                                 *report.lines(f"{self.url}_review/")]:
                         self.log(f"ingest: {line}")
                     if report.errors:
                         raise SiteBuilderError("ingest", None, "\n".join(map(str, report.errors)))
@@ -291,6 +301,7 @@ class PreviewServer:
         app = web.Application([
             (r"/livereload", _LiveReloadSocket, {"server": self}),
             (r"/livereload\.js", _LiveReloadJS, {"server": self}),
+            (r"(?:/.*)?/_review(?:/.*)?", ReviewHandler, {"server": self}),
             (r"/.*", _PagesHandler, {"server": self}),
         ], log_function=_quiet)
         http = httpserver.HTTPServer(app, idle_connection_timeout=self.idle,
@@ -376,7 +387,8 @@ def serve(config_path: Path, out: Path, host: str = "127.0.0.1", port: int = 800
     """The ``serve`` verb: run until Ctrl-C (exit 0); 1 when the server cannot start."""
     server = PreviewServer(config_path, out, host, port)
     if not is_loopback(host):
-        print(f"warning: --host {host} makes the preview reachable from other machines; "
+        print(f"warning: --host {host} makes the preview reachable from other machines, "
+              "its review page included (which writes content/papers/); "
               "serve on 127.0.0.1 unless you mean it", file=sys.stderr)
     try:
         server.start()
