@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from site_builder import urls as U
 from site_builder.models import OutputFile
-from site_builder.render.markdown import strip_bidi
+from site_builder.render.markdown import strip_invisible
 from site_builder.render.xmlescape import quoteattr
 from site_builder.site import Entry, Site
 
@@ -87,8 +87,8 @@ class FeedWriter:
         rss_path, atom_path = U.feed_paths(section)
         fg = FeedGenerator()
         fg.id(feed_id(section))
-        fg.title(strip_bidi(title))
-        fg.subtitle(" ".join(subtitle.split()) or title)
+        fg.title(strip_invisible(title))
+        fg.subtitle(strip_invisible(" ".join(subtitle.split()) or title))
         fg.language(cfg.language)
         fg.author({"name": cfg.author})
         fg.generator("site-builder")
@@ -113,20 +113,20 @@ class FeedWriter:
         fe = fg.add_entry(order="append")
         fe.id(f"urn:uuid:{paper.id}")
         fe.guid(f"urn:uuid:{paper.id}", permalink=False)
-        fe.title(strip_bidi(paper.title))
+        fe.title(strip_invisible(paper.title))
         fe.link(href=self.links.abs_url(U.paper_path(entry.slug)), rel="alternate")
         fe.content(self.abstract_html(entry), type="html")
         # Readers render an RSS <description> as HTML, so the plain-text summary goes in
         # escaped (type html): markup quoted in an abstract stays text, never runs.
-        fe.summary(html.escape(strip_bidi(entry.summary) or strip_bidi(paper.title)),
+        fe.summary(html.escape(strip_invisible(entry.summary) or strip_invisible(paper.title)),
                    type="html")
         fe.published(when)
         fe.updated(when)
         for slug in entry.themes:
-            fe.category(term=slug, label=self.theme_titles.get(slug, slug),
+            fe.category(term=slug, label=strip_invisible(self.theme_titles.get(slug, slug)),
                         scheme=self.links.abs_url("themes/"))
         for slug in entry.tags:
-            fe.category(term=slug, label=self.tag_names.get(slug, slug),
+            fe.category(term=slug, label=strip_invisible(self.tag_names.get(slug, slug)),
                         scheme=self.links.abs_url("tags/"))
 
     def jobs(self) -> Iterator[FeedJob]:
@@ -146,8 +146,10 @@ class FeedWriter:
         outlines += [(f"{t.title} · {cfg.title}", U.theme_path(t.slug), t.slug)
                      for t, _ in self.site.by_theme]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
-                 f"  <head><title>{_xml_text(cfg.title)} feeds</title></head>", "  <body>"]
-        for title, section, _ in outlines:
+                 f"  <head><title>{_xml_text(strip_invisible(cfg.title))} feeds</title></head>",
+                 "  <body>"]
+        for raw_title, section, _ in outlines:
+            title = strip_invisible(raw_title)
             rss, _atom = U.feed_paths(section)
             lines.append(
                 f"    <outline type=\"rss\" text={quoteattr(title)} title={quoteattr(title)} "

@@ -23,7 +23,7 @@ from site_builder import urls as U
 from site_builder.content import split_front_matter
 from site_builder.errors import ContentError
 from site_builder.render.charts import bar_chart_svg, matrix_svg, timeline_svg
-from site_builder.render.markdown import render_markdown
+from site_builder.render.markdown import render_markdown, strip_invisible
 from site_builder.render.templating import PageJob
 from site_builder.render.views import View, Views
 from site_builder.site import Entry, Site, sort_key
@@ -103,7 +103,10 @@ class Renderer:
     def page_meta(self, path: str, title: str, description: str, section: str,
                   feed: View | None = None, og_type: str = "website") -> View:
         feeds = [self.site_feed] + ([feed] if feed else [])
-        return {"title": title, "description": " ".join(description.split())[:300],
+        # Cleaned here too (finalize cleans every template output): the view, and so the
+        # fingerprint, holds what the page shows.
+        return {"title": strip_invisible(title),
+                "description": " ".join(strip_invisible(description).split())[:300],
                 "canonical": self.links.abs_url(path), "og_type": og_type, "feeds": feeds,
                 "section": section, "is_home": path == ""}
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from site_builder import urls as U
 from site_builder.config import Theme
-from site_builder.render.markdown import strip_bidi
+from site_builder.render.markdown import strip_invisible
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
@@ -50,15 +50,15 @@ class Views:
             authors_label: str | None = f"{paper.authors} author" + ("" if paper.authors == 1
                                                                     else "s")
         else:
-            authors_label = strip_bidi(paper.submitter) if paper.submitter else None
+            authors_label = strip_invisible(paper.submitter) if paper.submitter else None
         view = {
-            "title": strip_bidi(paper.title),
+            "title": strip_invisible(paper.title),
             "url": self.links.url(U.paper_path(entry.slug)),
             "date_label": format_date(entry.date) if entry.date else "Undated",
             "date_iso": entry.date.isoformat() if entry.date else None,
             "themes": [self.theme_chip(s) for s in entry.themes],
             "tags": [self.tag_chip(s) for s in entry.tags[:CARD_TAGS]],
-            "summary": strip_bidi(entry.summary),
+            "summary": strip_invisible(entry.summary),
             "comments": paper.comments,
             "authors_label": authors_label,
         }
@@ -74,7 +74,7 @@ class Views:
             "note_html": Markup(self.markdown(paper.note)) if paper.note.strip() else "",
             "published_label": format_date(paper.published) if paper.published else None,
             "authors": paper.authors,
-            "submitter": strip_bidi(paper.submitter) if paper.submitter else None,
+            "submitter": strip_invisible(paper.submitter) if paper.submitter else None,
             "tags": [self.tag_chip(s) for s in entry.tags],
             "sources": [{"file": s.file, "line": s.line,
                          "captured_label": format_date(c) if (c := self.site.captured.get(
