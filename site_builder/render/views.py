@@ -16,6 +16,7 @@ from markupsafe import Markup
 from site_builder import urls as U
 from site_builder.config import Theme
 from site_builder.render.markdown import strip_invisible
+from site_builder.render.scholarly import citation_meta, coins
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
@@ -61,6 +62,8 @@ class Views:
             "summary": strip_invisible(entry.summary),
             "comments": paper.comments,
             "authors_label": authors_label,
+            # A card's fields only (title, date, slug): card_key covers them.
+            "coins": coins(entry, self.links.abs_url(U.paper_path(entry.slug))),
         }
         self._cards[entry.slug] = view
         return view
@@ -87,8 +90,14 @@ class Views:
             ],
             "code_links": list(entry.code_links),
             "related": [self.card(r) for r in related],
+            "citation_meta": citation_meta(entry, self.keywords(entry)),
         })
         return view
+
+    def keywords(self, entry: Entry) -> list[str]:
+        """Theme titles, then tag names: what reference managers and crawlers index."""
+        return ([self.theme_titles.get(s, s) for s in entry.themes]
+                + [self.tag_names.get(s, s) for s in entry.tags])
 
     def theme(self, theme: Theme, count: int) -> View:
         rss, atom = U.feed_paths(U.theme_path(theme.slug))

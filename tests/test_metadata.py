@@ -1,0 +1,96 @@
+"""Paper metadata read back by real consumers: Highwire/Dublin Core tags as Zotero reads
+them (lxml, ``meta[name]/@content``), COinS spans as OpenURL key/value pairs.
+
+The site is a small project with hostile titles (TeX specials, CJK, a bidi override).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.e2e.minisite import BASE_URL, PAPERS, build_project, paper_text
+
+RLO = "\u202e"
+HOSTILE = {
+    "braces-paper": ("Unbalanced { brace and } LLMs at 100% \\LaTeX", "About code and LLMs.",
+                     "2024-05-01"),
+    "math-paper": ("Scaling $x^2$ & #1 a_b ~c ^d with BERT", "A long-context paper.",
+                   "2023-12-31"),
+    "cjk-paper": ("\u4e2d\u6587\u6807\u9898 " + RLO + "Reversed data selection",
+                  RLO + "Abstract {with} % and \\ backslash, about data selection.", None),
+}
+TITLES = {slug: title for slug, (title, _, _) in {**PAPERS, **HOSTILE}.items()}
+DATES = {slug: date for slug, (_, _, date) in {**PAPERS, **HOSTILE}.items()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    extra = {slug: paper_text(f"00000000-0000-4000-8000-1000000000{i:02d}", title, abstract,
+                              date)
+             for i, (slug, (title, abstract, date)) in enumerate(sorted(HOSTILE.items()))}
+    return build_project(tmp_path_factory.mktemp("metadata"), extra)
+
+
+def clean(title: str) -> str:
+    """The title as pages show it: no bidi control, whitespace collapsed."""
+    return " ".join(title.replace(RLO, "").split())
+
+
+def zotero_meta(page: Path) -> dict[str, list[str]]:
+    """``meta[name]`` -> contents, as Zotero's Embedded Metadata translator collects them."""
+    from lxml import html
+
+    found: dict[str, list[str]] = {}
+    for meta in html.parse(str(page)).getroot().xpath("//head/meta[@name]"):
+        found.setdefault(meta.get("name"), []).append(meta.get("content"))
+    return found
+
+
+def test_citation_tags_on_every_paper_page(site: Path) -> None:
+    for slug, title in TITLES.items():
+        meta = zotero_meta(site / "papers" / slug / "index.html")
+        assert meta["citation_title"] == [clean(title)], slug
+        assert meta["DC.title"] == [clean(title)], slug
+        assert not any(name.startswith("citation_author") for name in meta), slug
+        date = DATES[slug]
+        if date is None:  # undated: no date is claimed (not the dump's capture date)
+            assert "citation_publication_date" not in meta and "DC.date" not in meta, slug
+        else:
+            assert meta["citation_publication_date"] == [date.replace("-", "/")], slug
+            assert meta["citation_online_date"] == [date.replace("-", "/")], slug
+            assert meta["DC.date"] == [date], slug
+        assert len(meta["citation_abstract"]) == 1 and RLO not in meta["citation_abstract"][0]
+
+
+def test_keywords_are_themes_and_tags(site: Path) -> None:
+    meta = zotero_meta(site / "papers" / "data-selection-by-importance" / "index.html")
+    keywords = meta["citation_keywords"][0].split("; ")
+    assert "Data selection" in keywords and "llm" in keywords
+
+
+def test_coins_spans_on_listings(site: Path) -> None:
+    """Every listing page offers its papers as COinS; a paper page's related list does not."""
+    from lxml import html
+
+    listings = ["index.html", "themes/data-selection/index.html", "tags/llm/index.html",
+                "archive/2024/index.html"]
+    for rel in listings:
+        root = html.parse(str(site / rel)).getroot()
+        cards = root.xpath("//ol[contains(@class, 'paper-list')]/li")
+        spans = root.xpath("//span[@class='Z3988']")
+        assert cards and len(spans) == len(cards), rel
+        for card, span in zip(cards, spans, strict=True):
+            context = parse_qs(span.get("title"), strict_parsing=True)
+            assert context["ctx_ver"] == ["Z39.88-2004"], rel
+            link = card.xpath(".//a")[0].get("href")
+            slug = link.rstrip("/").rsplit("/", 1)[1]
+            assert context["rft.atitle"] == [clean(TITLES[slug])], rel
+            assert context["rft_id"] == [f"{BASE_URL}papers/{slug}/"], rel
+            assert context.get("rft.date") == ([DATES[slug]] if DATES[slug] else None), rel
+            assert span.text is None and len(span) == 0  # nothing for a screen reader
+    for slug in TITLES:
+        root = html.parse(str(site / "papers" / slug / "index.html")).getroot()
+        assert not root.xpath("//span[@class='Z3988']"), slug
