@@ -94,3 +94,82 @@ def test_coins_spans_on_listings(site: Path) -> None:
     for slug in TITLES:
         root = html.parse(str(site / "papers" / slug / "index.html")).getroot()
         assert not root.xpath("//span[@class='Z3988']"), slug
+
+
+# Commands pybtex's LaTeX reader leaves as they are: what each stands for (LaTeX's own
+# definitions), to read a title back as text.
+TEXT_COMMANDS = {"\\textasciicircum ": "^", "\\textbraceleft ": "{", "\\textbraceright ": "}",
+                 "\\$": "$"}
+
+
+def bib_text(value: str) -> str:
+    """A BibTeX field as the text a bibliography prints (pybtex's LaTeX reader)."""
+    from pybtex.richtext import Text
+
+    text = Text.from_latex(value).render_as("text")
+    for command, char in TEXT_COMMANDS.items():
+        text = text.replace(command, char)
+    return text
+
+
+def parse_bib(path: Path) -> object:
+    import pybtex.errors
+    from pybtex.database import parse_string
+
+    pybtex.errors.set_strict_mode(True)  # a warning (unbalanced braces...) is an error
+    return parse_string(path.read_text("utf-8"), "bibtex")
+
+
+def test_every_paper_bib_parses_and_reads_back(site: Path) -> None:
+    bibs = sorted(site.glob("papers/*/*.bib"))
+    assert len(bibs) == len(TITLES)
+    for path in bibs:
+        slug = path.parent.name
+        data: object = parse_bib(path)
+        entries = data.entries  # type: ignore[attr-defined]
+        assert list(entries) == [slug], path  # the key is the slug: stable across builds
+        fields = entries[slug].fields
+        assert entries[slug].type == "misc" and not entries[slug].persons
+        assert bib_text(fields["title"]) == clean(TITLES[slug]), path
+        assert fields["url"] == f"{BASE_URL}papers/{slug}/"
+        if DATES[slug]:
+            assert fields["date"] == DATES[slug] and fields["year"] == DATES[slug][:4]
+        else:
+            assert "date" not in fields and "year" not in fields
+        for word in bib_text(fields["title"]).split():  # capitals protected
+            if any(c.isupper() for c in word):
+                assert any(f"{{{w}" in fields["title"] for w in (word, "{}")), word
+
+
+def test_cite_block_shows_the_bib_file(site: Path) -> None:
+    from lxml import html
+
+    for slug in TITLES:
+        root = html.parse(str(site / "papers" / slug / "index.html")).getroot()
+        bib = site / "papers" / slug / f"{slug}.bib"
+        shown = root.xpath("string(//pre[@id='bibtex-entry'])")
+        assert shown == bib.read_text("utf-8"), slug
+        alternates = root.xpath("//head/link[@rel='alternate'][@type='application/x-bibtex']")
+        assert [a.get("href") for a in alternates] == [f"/repo/papers/{slug}/{slug}.bib"]
+        button = root.xpath("//button[@data-copy='bibtex-entry']")[0]
+        assert button.get("hidden") is not None  # shown by cite.js only
+        assert root.xpath("//script[@src='/repo/static/cite.js']")
+    assert (site / "static" / "cite.js").is_file()
+
+
+def test_theme_bib_holds_every_paper_of_the_theme(site: Path) -> None:
+    from lxml import html
+
+    for theme in ("data-selection", "long-context"):
+        data: object = parse_bib(site / "themes" / theme / f"{theme}.bib")
+        keys = set(data.entries)  # type: ignore[attr-defined]
+        listed = set()
+        for page in sorted((site / "themes" / theme).rglob("index.html")):
+            root = html.parse(str(page)).getroot()
+            listed |= {a.get("href").rstrip("/").rsplit("/", 1)[1]
+                       for a in root.xpath("//ol[contains(@class,'paper-list')]//h2/a")}
+            if page.parent.name == theme:
+                links = root.xpath("//head/link[@type='application/x-bibtex']/@href")
+                assert links == [f"/repo/themes/{theme}/{theme}.bib"]
+        assert keys == listed and keys, theme
+

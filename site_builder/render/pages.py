@@ -101,14 +101,16 @@ class Renderer:
         return html
 
     def page_meta(self, path: str, title: str, description: str, section: str,
-                  feed: View | None = None, og_type: str = "website") -> View:
+                  feed: View | None = None, og_type: str = "website",
+                  alternates: list[View] | None = None) -> View:
+        """``alternates``: other formats of the page ({type, title, href}), e.g. BibTeX."""
         feeds = [self.site_feed] + ([feed] if feed else [])
         # Cleaned here too (finalize cleans every template output): the view, and so the
         # fingerprint, holds what the page shows.
         return {"title": strip_invisible(title),
                 "description": " ".join(strip_invisible(description).split())[:300],
                 "canonical": self.links.abs_url(path), "og_type": og_type, "feeds": feeds,
-                "section": section, "is_home": path == ""}
+                "section": section, "is_home": path == "", "alternates": alternates or []}
 
     def render(self, template: str, path: str, **context: Any) -> PageJob:
         """Describe a page; rendering happens later, only if its inputs changed."""
@@ -171,6 +173,8 @@ class Renderer:
             svg = Markup(timeline_svg(sorted(years.items()), theme.title))
             feed = {"title": f"{theme.title} · {self.site.config.site.title}",
                     "rss": view["rss"], "atom": view["atom"]}
+            bib = {"type": "application/x-bibtex", "href": view["bib"],
+                   "title": f"{theme.title}: BibTeX of every paper"}
             for path, chunk, pagination in self.paginate(
                     entries, partial(U.theme_path, theme.slug)):
                 title = theme.title + (f" (page {pagination['page']})"
@@ -178,7 +182,8 @@ class Renderer:
                 yield self.render_listing("theme.html", path, {"papers": chunk}, theme=view,
                                           pagination=pagination, timeline_svg=svg,
                                           page=self.page_meta(path, title, theme.description,
-                                                              "themes", feed))
+                                                              "themes", feed,
+                                                              alternates=[bib]))
 
     def tags(self) -> Iterator[PageJob]:
         views = sorted((self.views.tag(info, len(es)) for info, es in self.site.by_tag),
@@ -226,8 +231,11 @@ class Renderer:
 
         def make_context() -> dict[str, Any]:
             view = self.views.paper(entry, related)
+            bib = {"type": "application/x-bibtex", "title": "BibTeX",
+                   "href": view["bibtex"]["url"]}
             return {"paper": view, "page": self.page_meta(path, view["title"], entry.summary,
-                                                          "paper", og_type="article")}
+                                                          "paper", og_type="article",
+                                                          alternates=[bib])}
 
         key = "\0".join([entry.key, *(r.card_key for r in related)])
         return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key)

@@ -33,6 +33,13 @@ def paper_date(entry: Entry) -> dt.date | None:
     return entry.paper.published
 
 
+def keywords(entry: Entry, theme_titles: dict[str, str], tag_names: dict[str, str]
+             ) -> list[str]:
+    """Theme titles, then tag names: what reference managers and crawlers index."""
+    return ([theme_titles.get(s, s) for s in entry.themes]
+            + [tag_names.get(s, s) for s in entry.tags])
+
+
 def plain(text: str) -> str:
     """One line of text, without invisible controls."""
     return " ".join(strip_invisible(text).split())

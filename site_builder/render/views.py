@@ -15,8 +15,9 @@ from markupsafe import Markup
 
 from site_builder import urls as U
 from site_builder.config import Theme
+from site_builder.render.bibtex import bib_entry
 from site_builder.render.markdown import strip_invisible
-from site_builder.render.scholarly import citation_meta, coins
+from site_builder.render.scholarly import citation_meta, coins, keywords
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
@@ -71,6 +72,8 @@ class Views:
     def paper(self, entry: Entry, related: list[Entry]) -> View:
         paper = entry.paper
         query = quote_plus(paper.title)
+        words = keywords(entry, self.theme_titles, self.tag_names)
+        url = self.links.abs_url(U.paper_path(entry.slug))
         view = dict(self.card(entry))
         view.update({
             "abstract_html": Markup(self.markdown(paper.abstract)),
@@ -90,19 +93,17 @@ class Views:
             ],
             "code_links": list(entry.code_links),
             "related": [self.card(r) for r in related],
-            "citation_meta": citation_meta(entry, self.keywords(entry)),
+            "citation_meta": citation_meta(entry, words),
+            "bibtex": {"text": bib_entry(entry, url, words),
+                       "url": self.links.url(U.paper_bib_path(entry.slug))},
         })
         return view
-
-    def keywords(self, entry: Entry) -> list[str]:
-        """Theme titles, then tag names: what reference managers and crawlers index."""
-        return ([self.theme_titles.get(s, s) for s in entry.themes]
-                + [self.tag_names.get(s, s) for s in entry.tags])
 
     def theme(self, theme: Theme, count: int) -> View:
         rss, atom = U.feed_paths(U.theme_path(theme.slug))
         return {"slug": theme.slug, "title": theme.title, "description": theme.description,
                 "count": count, "url": self.links.url(U.theme_path(theme.slug)),
+                "bib": self.links.url(U.theme_bib_path(theme.slug)),
                 "rss": self.links.url(rss), "atom": self.links.url(atom)}
 
     def tag(self, info: TagInfo, count: int) -> View:
