@@ -173,3 +173,56 @@ def test_theme_bib_holds_every_paper_of_the_theme(site: Path) -> None:
                 assert links == [f"/repo/themes/{theme}/{theme}.bib"]
         assert keys == listed and keys, theme
 
+
+def json_ld_of(page: Path) -> list[dict[str, object]]:
+    """The JSON-LD blocks of a page, as a crawler reads them: the script element's text."""
+    import json
+
+    from lxml import html
+
+    root = html.parse(str(page)).getroot()
+    return [json.loads(s.text) for s in root.xpath("//script[@type='application/ld+json']")]
+
+
+def test_json_ld_scholarly_article(site: Path) -> None:
+    """Expanded by a JSON-LD processor (pyld), with schema.org's vocabulary served from
+    here: the tests use no network."""
+    from pyld import jsonld
+
+    def loader(url: str, options: object = None) -> dict[str, object]:
+        assert url.rstrip("/") == "https://schema.org", url
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+                "document": {"@context": {"@vocab": "https://schema.org/"}}}
+
+    schema = "https://schema.org/"
+    for slug, title in TITLES.items():
+        blocks = json_ld_of(site / "papers" / slug / "index.html")
+        assert len(blocks) == 1, slug
+        expanded = jsonld.expand(blocks[0], {"documentLoader": loader})
+        assert len(expanded) == 1
+        node = expanded[0]
+        url = f"{BASE_URL}papers/{slug}/"
+        assert node["@type"] == [schema + "ScholarlyArticle"] and node["@id"] == url
+        assert node[schema + "name"] == [{"@value": clean(title)}]
+        assert node[schema + "url"] == [{"@value": url}]
+        assert node[schema + "abstract"][0]["@value"]
+        published = node.get(schema + "datePublished")
+        assert published == ([{"@value": DATES[slug]}] if DATES[slug] else None), slug
+        part = node[schema + "isPartOf"][0]
+        assert part["@type"] == [schema + "WebSite"]
+        assert part[schema + "url"] == [{"@value": BASE_URL}]
+    keywords = json_ld_of(site / "papers" / "data-selection-by-importance" / "index.html")[0]
+    assert {"Data selection", "llm"} <= set(keywords["keywords"])  # type: ignore[arg-type]
+
+
+def test_json_ld_cannot_close_its_script(tmp_path: Path) -> None:
+    """A title holding </script> and <!-- stays inside the JSON, and reads back equal."""
+    title = "Closing </script><script>alert(1)</script> <!-- and & too"
+    site = build_project(tmp_path, {"closer": paper_text(
+        "00000000-0000-4000-8000-2000000000aa", title, "Abstract </SCRIPT > end.", "2024-01-02")})
+    text = (site / "papers" / "closer" / "index.html").read_text("utf-8")
+    start = text.index('<script type="application/ld+json">')
+    block = text[start:text.index("</script>", start)]
+    assert "<" not in block[1:] and "alert" in block
+    (data,) = json_ld_of(site / "papers" / "closer" / "index.html")
+    assert data["name"] == title and data["abstract"] == "Abstract </SCRIPT > end."

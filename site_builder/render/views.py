@@ -17,7 +17,7 @@ from site_builder import urls as U
 from site_builder.config import Theme
 from site_builder.render.bibtex import bib_entry
 from site_builder.render.markdown import strip_invisible
-from site_builder.render.scholarly import citation_meta, coins, keywords
+from site_builder.render.scholarly import citation_meta, coins, json_ld, keywords
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
@@ -94,6 +94,9 @@ class Views:
             "code_links": list(entry.code_links),
             "related": [self.card(r) for r in related],
             "citation_meta": citation_meta(entry, words),
+            # Safe as the text of a <script> element: json_ld escapes <, > and &.
+            "json_ld": Markup(json_ld(entry, url, words, self.site.config.site.title,
+                                      self.links.abs_url(""))),
             "bibtex": {"text": bib_entry(entry, url, words),
                        "url": self.links.url(U.paper_bib_path(entry.slug))},
         })

@@ -8,6 +8,7 @@ from the content, and no title may hold a bidi control.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,15 @@ def unsafe_in_html(document: Any, where: str) -> Iterator[str]:
 
     for element in document.iter(etree.Element):
         tag = etree.QName(element).localname
+        if tag == "script" and element.get("type") == "application/ld+json":
+            # A data block, never run; it must stay JSON and must not close early.
+            try:
+                json.loads(element.text or "")
+            except ValueError:
+                yield f"{where}: JSON-LD that is not JSON: {(element.text or '')[:80]!r}"
+            if "<" in (element.text or ""):
+                yield f"{where}: JSON-LD holding '<': {(element.text or '')[:80]!r}"
+            continue
         if tag == "script" and "alert" in (element.text or "") + (element.get("src") or ""):
             yield f"{where}: <script> from the content: {etree.tostring(element)[:80]!r}"
         for name, value in element.attrib.items():
