@@ -226,3 +226,88 @@ def test_json_ld_cannot_close_its_script(tmp_path: Path) -> None:
     assert "<" not in block[1:] and "alert" in block
     (data,) = json_ld_of(site / "papers" / "closer" / "index.html")
     assert data["name"] == title and data["abstract"] == "Abstract </SCRIPT > end."
+
+
+SCHEMA = Path(__file__).parent / "fixtures" / "jsonfeed" / "jsonfeed-1.1.schema.json"
+
+
+def json_feeds(site: Path) -> list[Path]:
+    return sorted(site.rglob("feed.json"))
+
+
+def test_json_feeds_are_valid_json_feed_1_1(site: Path) -> None:
+    """Against the JSON Feed 1.1 schema (a fixture written from the spec), and read by a
+    JSON Feed reader (jsonfeed-util; feedparser 6.0, the latest release, reads none)."""
+    import json
+
+    import jsonfeed
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text("utf-8")))
+    feeds = json_feeds(site)
+    # The site, each theme and each tag: as many as the Atom feeds.
+    assert len(feeds) == len(list(site.rglob("atom.xml"))) >= 4
+    for path in feeds:
+        data = json.loads(path.read_text("utf-8"))
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+        assert not errors, f"{path}: {errors}"
+        feed = jsonfeed.Feed.parse(data)
+        assert feed.version == "https://jsonfeed.org/version/1.1"
+        section = path.relative_to(site).parent.as_posix()
+        prefix = "" if section == "." else section + "/"
+        assert feed.feed_url == f"{BASE_URL}{prefix}feed.json"
+        assert feed.home_page_url == f"{BASE_URL}{prefix}"
+        assert feed.items and all(item.content_html for item in feed.items)
+
+
+def test_schema_refuses_what_the_spec_refuses() -> None:
+    """The fixture itself can fail: a feed without items, an item without content."""
+    import json
+
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text("utf-8")))
+    good = {"version": "https://jsonfeed.org/version/1.1", "title": "t",
+            "items": [{"id": "1", "content_text": "x"}]}
+    assert validator.is_valid(good)
+    for bad in ({**good, "items": None}, {**good, "version": "https://jsonfeed.org/version/1"},
+                {**good, "items": [{"id": "1"}]}, {**good, "items": [{"content_text": "x"}]},
+                {**good, "items": [{"id": 1, "content_text": "x"}]},
+                {**good, "items": [{"id": "1", "content_text": "x", "date_published": "May 5"}]},
+                {**good, "authors": [{}]}, {**good, "titel": "t"}):
+        assert not validator.is_valid(bad), bad
+
+
+def test_json_feed_items_are_the_atom_entries(site: Path) -> None:
+    """Same ids (urn:uuid:<paper id>), same order, same links and titles, same dates."""
+    import json
+
+    import feedparser
+
+    for path in json_feeds(site):
+        items = json.loads(path.read_text("utf-8"))["items"]
+        atom = feedparser.parse((path.parent / "atom.xml").read_bytes())
+        rss = feedparser.parse((path.parent / "feed.xml").read_bytes())
+        assert not atom.bozo and not rss.bozo
+        assert [i["id"] for i in items] == [e.id for e in atom.entries] == \
+            [e.id for e in rss.entries], path
+        assert all(i["id"].startswith("urn:uuid:") for i in items)
+        assert [i["url"] for i in items] == [e.link for e in atom.entries]
+        assert [i["title"] for i in items] == [e.title for e in atom.entries]
+        assert [i["date_published"][:10] for i in items] == \
+            [e.published[:10] for e in atom.entries]
+
+
+def test_json_feeds_are_advertised_and_listed(site: Path) -> None:
+    from lxml import html
+
+    feeds_page = html.parse(str(site / "feeds" / "index.html")).getroot()
+    listed = set(feeds_page.xpath("//table[@class='feed-table']//a/@href"))
+    for path in json_feeds(site):
+        rel = path.relative_to(site).as_posix()
+        assert f"/repo/{rel}" in listed, rel
+        page = path.parent / "index.html"
+        root = html.parse(str(page)).getroot()
+        alternates = root.xpath("//head/link[@rel='alternate'][@type='application/feed+json']"
+                                "/@href")
+        assert f"/repo/{rel}" in alternates, page

@@ -224,7 +224,8 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         if record.stage(output):
             staged.append(output.path)
 
-    result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds) + len(todo_bibs)
+    result.stats.rendered = (len(todo_pages) + sum(len(f.paths) for f in todo_feeds)
+                             + len(todo_bibs))
     result.warnings = [str(d) for d in diagnostics]
     html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
     clock.lap("extras")

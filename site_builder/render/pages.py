@@ -64,7 +64,8 @@ class Renderer:
         self.views = Views(site, links, markdown)
         settings = site.config.site
         rss, atom = U.feed_paths("")
-        self.site_feed = {"title": settings.title, "rss": links.url(rss), "atom": links.url(atom)}
+        self.site_feed = {"title": settings.title, "rss": links.url(rss), "atom": links.url(atom),
+                          "json": links.url(U.json_feed_path(""))}
         env.globals.update({
             "url": links.url,
             "abs_url": links.abs_url,
@@ -75,7 +76,8 @@ class Renderer:
                 ("home", ""), ("themes", "themes/"), ("tags", "tags/"), ("archive", "archive/"),
                 ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"),
                 ("discussed", "discussed/"), ("stats", "stats/"))},
-            "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"]},
+            "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"],
+                          "json": self.site_feed["json"]},
             "card_html": self.card_html,
             "chrome": self.chrome,
         })
@@ -172,7 +174,7 @@ class Renderer:
                 years[entry.year_label] = years.get(entry.year_label, 0) + 1
             svg = Markup(timeline_svg(sorted(years.items()), theme.title))
             feed = {"title": f"{theme.title} · {self.site.config.site.title}",
-                    "rss": view["rss"], "atom": view["atom"]}
+                    "rss": view["rss"], "atom": view["atom"], "json": view["json"]}
             bib = {"type": "application/x-bibtex", "href": view["bib"],
                    "title": f"{theme.title}: BibTeX of every paper"}
             for path, chunk, pagination in self.paginate(
@@ -195,7 +197,7 @@ class Renderer:
         for info, entries in self.site.by_tag:
             view = self.views.tag(info, len(entries))
             feed = {"title": f"Tag {info.name} · {self.site.config.site.title}",
-                    "rss": view["rss"], "atom": view["atom"]}
+                    "rss": view["rss"], "atom": view["atom"], "json": view["json"]}
             for path, chunk, pagination in self.paginate(
                     entries, partial(U.tag_path, info.slug)):
                 title = f"Tag: {info.name}" + (f" (page {pagination['page']})"
@@ -251,20 +253,21 @@ class Renderer:
 
     def feeds_page(self) -> PageJob:
         feeds = [{"title": "Every paper", "kind": "site", "html_url": self.links.url(""),
-                  "rss": self.site_feed["rss"], "atom": self.site_feed["atom"]}]
+                  "rss": self.site_feed["rss"], "atom": self.site_feed["atom"],
+                  "json": self.site_feed["json"]}]
         for theme, entries in self.site.by_theme:
             view = self.views.theme(theme, len(entries))
             feeds.append({"title": theme.title, "kind": "theme", "html_url": view["url"],
-                          "rss": view["rss"], "atom": view["atom"]})
+                          "rss": view["rss"], "atom": view["atom"], "json": view["json"]})
         for info, entries in self.site.by_tag:
             view = self.views.tag(info, len(entries))
             feeds.append({"title": info.name, "kind": "tag", "html_url": view["url"],
-                          "rss": view["rss"], "atom": view["atom"]})
+                          "rss": view["rss"], "atom": view["atom"], "json": view["json"]})
         return self.render("feeds.html", "feeds/", feeds=feeds,
                            opml=self.links.url("feeds.opml"),
                            page=self.page_meta("feeds/", "Feeds",
-                                               "RSS and Atom feeds for the whole digest, every "
-                                               "theme and every tag.", "feeds"))
+                                               "RSS, Atom and JSON feeds for the whole digest, "
+                                               "every theme and every tag.", "feeds"))
 
     def discussed(self) -> Iterator[PageJob]:
         """Papers by comment count on the listing, highest first (ties by date, slug)."""

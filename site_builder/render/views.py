@@ -103,14 +103,18 @@ class Views:
         return view
 
     def theme(self, theme: Theme, count: int) -> View:
-        rss, atom = U.feed_paths(U.theme_path(theme.slug))
+        section = U.theme_path(theme.slug)
+        rss, atom = U.feed_paths(section)
         return {"slug": theme.slug, "title": theme.title, "description": theme.description,
                 "count": count, "url": self.links.url(U.theme_path(theme.slug)),
                 "bib": self.links.url(U.theme_bib_path(theme.slug)),
-                "rss": self.links.url(rss), "atom": self.links.url(atom)}
+                "rss": self.links.url(rss), "atom": self.links.url(atom),
+                "json": self.links.url(U.json_feed_path(section))}
 
     def tag(self, info: TagInfo, count: int) -> View:
-        rss, atom = U.feed_paths(U.tag_path(info.slug))
+        section = U.tag_path(info.slug)
+        rss, atom = U.feed_paths(section)
         return {"slug": info.slug, "name": info.name, "count": count,
-                "url": self.links.url(U.tag_path(info.slug)),
-                "rss": self.links.url(rss), "atom": self.links.url(atom)}
+                "url": self.links.url(section),
+                "rss": self.links.url(rss), "atom": self.links.url(atom),
+                "json": self.links.url(U.json_feed_path(section))}
