@@ -454,22 +454,6 @@ def _unless(tree: Sequence[tuple[Any, Any]], icase: bool) -> tuple[Need, ...]:
     return _needs(_sequence(lookaheads[0], icase))
 
 
-# Prefilters computed elsewhere (a build's parse workers) by pattern and flags: a
-# prefilter is a pure function of those, so one made in another process is the same.
-_SEEDED: dict[tuple[str, int], Prefilter] = {}
-
-
-def analyse(patterns: Iterable[re.Pattern[str]]) -> list[tuple[str, int, Prefilter]]:
-    """The prefilters a PatternSet of these patterns needs (of their alternatives),
-    for ``seed`` in another process."""
-    return [(part.pattern, part.flags, prefilter(part))
-            for pattern in patterns for part in alternatives(pattern)]
-
-
-def seed(found: Iterable[tuple[str, int, Prefilter]]) -> None:
-    _SEEDED.update(((source, flags), test) for source, flags, test in found)
-
-
 @functools.lru_cache(maxsize=4096)
 def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     """What a compiled str pattern needs (parsed again, with its own flags).
@@ -479,9 +463,6 @@ def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     its matches begin with, when few are known. Cached: a config reloaded with the same
     rules (``serve``) builds its PatternSet from the same patterns again.
     """
-    seeded = _SEEDED.get((pattern.pattern, pattern.flags))
-    if seeded is not None:
-        return seeded
     parsed = _sre.parse(pattern.pattern, pattern.flags)
     tree, icase = list(parsed), bool(parsed.state.flags & re.IGNORECASE)
     info = _sequence(tree, icase)
