@@ -137,6 +137,22 @@ def _field_lines(front: str) -> dict[str, int]:
     return {str(k.value): k.start_mark.line + 2 for k, _ in root.value}
 
 
+def list_item_line(text: str, field: str, value: str) -> int | None:
+    """The 1-based line in an entry file's text of ``value`` in the list ``field`` (or
+    of the field itself), for an error found after loading (an unknown theme)."""
+    try:
+        front, _, _ = split_front_matter(text, "")
+        root = yaml.compose(front, Loader=_LOADER)
+    except (ContentError, yaml.YAMLError):
+        return None
+    for key, node in root.value if isinstance(root, yaml.MappingNode) else ():
+        if key.value == field:
+            items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+            hit = next((i for i in items if getattr(i, "value", None) == value), key)
+            return int(hit.start_mark.line) + 2
+    return None
+
+
 class _Fields:
     """Typed access to the front-matter mapping; each error names file, line and field."""
 
