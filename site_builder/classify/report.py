@@ -47,12 +47,14 @@ def report(config: Config, papers: Sequence[Paper], folds: int = 5,
                              f"held-out dump {holdout_dump} (trained on the other dumps)")
     lines += table(E.cross_validate(papers, config, folds), f"{folds}-fold cross-validation")
     if curve:
-        lines.append("learning curve (micro over all themes, k-fold): pins per theme -> "
-                     "precision / recall / F1")
+        lines.append("learning curve (micro over all themes, k-fold): positive pins per "
+                     "theme -> precision / recall / F1; held by themes + suggestions")
         for n in (*CURVE, None):
-            m = E.cross_validate(papers, config, folds, per_theme=n).micro
+            run = E.cross_validate(papers, config, folds, per_theme=n)
+            m = run.micro
             lines.append(f"  {'all' if n is None else n:>4}: {m.precision:.3f} / "
-                         f"{m.recall:.3f} / {m.f1:.3f}")
+                         f"{m.recall:.3f} / {m.f1:.3f}; {run.held / max(1, m.pins):.3f} "
+                         f"with {run.suggestions / max(1, run.papers):.2f} suggestions")
     return lines
 
 
