@@ -21,9 +21,11 @@ from pathlib import Path
 
 from site_builder.build.parallel import fork_map, fork_map_with
 from site_builder.config import Config
+from site_builder.content import check_unique_ids
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.models import Classification, Paper
+from site_builder.safefs import read_regular
 from site_builder.site import KnownPaper, card_material, plain_summary, text_material
 
 PREFILTER_MIN_PAPERS = 50
@@ -64,7 +66,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         """Read, hash and (unless the cache has them) parse the unread files."""
         found = []
         for name, _ in unread[start:stop]:
-            data = (folder / name).read_bytes()
+            data = read_regular(folder / name)  # no link, FIFO or device (safefs.py)
             key = digest(name, data)
             parsed = None
             if key not in cache.papers:
@@ -87,6 +89,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material,
                                               parsed.text_material)
         warnings.extend(parsed.warnings)
+    check_unique_ids(papers, folder)
     return papers, known, side_results
 
 
@@ -149,6 +152,7 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
 
     ``known`` is what load_entries returned: the papers are in the cache by key.
     """
+    from site_builder.classify.guard import budget_scope
     from site_builder.classify.rules import classifier_for, classify, classify_plainly
     from site_builder.render.markdown import render_markdown
 
@@ -176,9 +180,10 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
         classifier_for(config)  # built once here, not once in every worker
 
     def run_range(start: int, stop: int) -> list[Classification | str]:
-        return [(classify_plainly if plainly else classify)(task, config)
-                if isinstance(task, Paper) else render_markdown(task)
-                for task in tasks[start:stop]]
+        with budget_scope():  # each paper's time budget, without a handler per paper
+            return [(classify_plainly if plainly else classify)(task, config)
+                    if isinstance(task, Paper) else render_markdown(task)
+                    for task in tasks[start:stop]]
 
     results = fork_map(run_range, len(tasks), workers)
     for key, found in zip(to_classify, results[:len(to_classify)], strict=True):
