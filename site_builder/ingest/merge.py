@@ -21,11 +21,11 @@ from pathlib import Path
 
 from site_builder.config import Config, slugify
 from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
-from site_builder.errors import Diagnostic, DumpError
+from site_builder.errors import ContentError, Diagnostic, DumpError, os_error
 from site_builder.ingest.dumps import read_dump
 from site_builder.lock import project_lock
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
-from site_builder.write import commit_files
+from site_builder.write import commit_files, recover
 
 # Fixed namespace: the same normalised title gives the same id on every machine.
 PAPER_NAMESPACE = uuid.UUID("6b0e6f0c-5d1a-4f55-9a35-3f1c3f0d7a11")
@@ -130,11 +130,32 @@ def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0) -> I
     """Merge every dump into content/papers/ under the project lock (lock.py)."""
     with project_lock(config.root, "ingest", wait=lock_wait,
                       on_wait="waiting for another site-builder to finish"):
-        return _ingest(config, dry_run)
+        try:
+            return _ingest(config, dry_run)
+        except OSError as exc:  # read-only content/papers, full disk: named, no traceback
+            raise os_error(exc, config.papers_dir, ContentError) from exc
+
+
+JOURNAL = ".ingest-journal.json"
+"""In content/papers/ while an ingest renames its files (write.py); git-ignored."""
+
+
+def _recover(config: Config, report: IngestReport) -> None:
+    """Finish what a killed ingest left: its renames, its temporaries."""
+    completed, removed = recover(config.papers_dir / JOURNAL)
+    folder = str(config.papers_dir)
+    if completed:
+        report.warnings.append(Diagnostic(folder, None, f"completed an interrupted ingest: "
+                                          f"{completed} entry file(s) renamed into place"))
+    if removed:
+        report.warnings.append(Diagnostic(folder, None, f"removed {removed} temporary "
+                                          "file(s) an interrupted ingest left"))
 
 
 def _ingest(config: Config, dry_run: bool) -> IngestReport:
     report = IngestReport()
+    if not dry_run:
+        _recover(config, report)
     results = parse_dumps(config, report)
     read_files = {r.file for r in results}
     order = {spec.file: index for index, spec in enumerate(config.dumps)}
@@ -181,7 +202,7 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
     report.orphans = sorted(p.slug for pid, p in existing.items()
                             if pid not in groups and not any(s.file in listed for s in p.sources))
     if writes and not dry_run:
-        commit_files(writes)
+        commit_files(writes, journal=config.papers_dir / JOURNAL)
     return report
 
 
