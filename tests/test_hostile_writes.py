@@ -131,6 +131,21 @@ def test_writes_are_fsynced_files_and_folder(five: Path, monkeypatch: pytest.Mon
     assert synced.count(folder) >= 3
 
 
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_a_dump_that_is_no_plain_file_is_refused(project: Callable[..., Path], kind: str
+                                                 ) -> None:
+    root = project({"a.txt": dump_text(A.format(n=1))})
+    dump = root / "content" / "dumps" / "a.txt"
+    dump.unlink()
+    if kind == "link":
+        dump.symlink_to("/etc/passwd")
+    else:
+        os.mkfifo(dump)  # read_bytes would wait forever
+    report = ingest(load_config(root / "config.yaml"))
+    assert [e.file for e in report.errors] == ["a.txt"]
+    assert not list((root / "content" / "papers").glob("*.md"))
+
+
 # --- 7: characters XML cannot hold -------------------------------------------------------
 
 BAD = "form\x0cfeed, bell\x07, U+FFFE\ufffe, U+FFFF\uffff"

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder import models
-from site_builder.errors import Diagnostic, DumpError
+from site_builder.errors import ContentError, Diagnostic, DumpError
+from site_builder.safefs import read_regular
 from site_builder.textclean import clean_text
 
 # Page chrome copied along with the listing; it is never a paper, wherever it appears.
@@ -93,9 +94,10 @@ def parse_dump(text: str, file_name: str, capture_date: dt.date | None) -> model
 def read_dump(path: Path, capture_date: dt.date | None) -> models.ParseResult:
     """Read, decode and parse the dump at ``path``; any failure to read is a DumpError."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DumpError(path.name, None, f"cannot read dump: {exc.strerror or exc}") from exc
+        data = read_regular(path)  # not a link (to /etc/passwd), FIFO or device
+    except ContentError as exc:
+        reason = exc.diagnostic.message.removeprefix("cannot read: ")
+        raise DumpError(path.name, None, f"cannot read dump: {reason}") from exc
     return parse_dump(decode_dump(data, path.name), path.name, capture_date)
 
 
