@@ -18,11 +18,12 @@ run meant to write: the result is that of the run had it not been killed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from site_builder.errors import ContentError
@@ -57,17 +58,31 @@ def _write_temp(path: Path, data: bytes) -> Path:
     return Path(name)
 
 
+def _digest(path: Path) -> str | None:
+    """The file's bytes as the journal remembers them (None: no such file)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
 def _write_journal(journal: Path, temps: Mapping[Path, Path]) -> None:
-    pairs = [[temp.name, path.name] for path, temp in temps.items()]
-    temp = _write_temp(journal, json.dumps({"renames": pairs}, indent=0).encode())
+    # Each rename with the digest of the file it replaces: recover() completes it only
+    # over that very file, never over a save made after the kill.
+    renames = [[temp.name, path.name, _digest(path)] for path, temp in temps.items()]
+    temp = _write_temp(journal, json.dumps({"renames": renames}, indent=0).encode())
     os.replace(temp, journal)
     _fsync_dir(journal.parent)
 
 
-def commit_files(files: Mapping[Path, bytes], journal: Path | None = None) -> None:
-    """Replace every file in ``files`` atomically as a set. With ``journal`` (a path in
-    the one folder all of ``files`` are in), a kill while renaming is completed by the
-    next ``recover(journal)``."""
+def commit_files(files: Mapping[Path, bytes],
+                 before_replace: Callable[[Path], None] | None = None,
+                 journal: Path | None = None) -> None:
+    """Replace every file in ``files`` atomically as a set. ``before_replace(path)``
+    runs right before each rename and may raise to stop (and undo) the whole set:
+    ingest checks there that nobody saved the file meanwhile. With ``journal`` (a path
+    in the one folder all of ``files`` are in), a kill while renaming is completed by
+    the next ``recover(journal)``."""
     temps: dict[Path, Path] = {}
     try:
         for path in sorted(files):
@@ -83,6 +98,8 @@ def commit_files(files: Mapping[Path, bytes], journal: Path | None = None) -> No
     backups: dict[Path, bytes | None] = {}
     try:
         for path, temp in temps.items():
+            if before_replace is not None:
+                before_replace(path)
             backups[path] = path.read_bytes() if path.exists() else None
             os.replace(temp, path)
         for folder in sorted({p.parent for p in temps}):
@@ -102,12 +119,14 @@ def commit_files(files: Mapping[Path, bytes], journal: Path | None = None) -> No
             journal.unlink(missing_ok=True)
 
 
-def recover(journal: Path) -> tuple[int, int]:
+def recover(journal: Path) -> tuple[int, int, list[Path]]:
     """Complete the renames ``journal`` lists (a set a kill interrupted), then remove
     every temporary ``_write_temp`` left in its folder. Returns (files completed,
-    temporaries removed). Call it under the lock that serialises the writers."""
+    temporaries removed, files left as they are because they changed since the kill).
+    Call it under the lock that serialises the writers."""
     folder = journal.parent
     completed = 0
+    kept: list[Path] = []
     if journal.exists():
         try:
             pairs = json.loads(journal.read_text(encoding="utf-8"))["renames"]
@@ -119,13 +138,18 @@ def recover(journal: Path) -> tuple[int, int]:
         for pair in pairs:
             # Only ever a temporary of ours renamed to the file it was made for, in this
             # folder: the journal is a file like any other and may have been edited.
-            temp, dest = (pair if isinstance(pair, list) and len(pair) == 2 else ("", ""))
+            temp, dest, before = (pair if isinstance(pair, list) and len(pair) == 3
+                                  else ("", "", None))
             match = _TEMP.fullmatch(str(temp))
             if match is None or match["dest"] != dest or "/" in dest or "\\" in dest:
                 continue
-            if (folder / temp).is_file():
-                os.replace(folder / temp, folder / dest)
-                completed += 1
+            if not (folder / temp).is_file():
+                continue  # renamed before the kill
+            if _digest(folder / dest) != before:
+                kept.append(folder / dest)  # saved by someone since: theirs is kept
+                continue
+            os.replace(folder / temp, folder / dest)
+            completed += 1
         _fsync_dir(folder)
         journal.unlink()
     removed = 0
@@ -134,4 +158,4 @@ def recover(journal: Path) -> tuple[int, int]:
             if _TEMP.fullmatch(name) and (folder / name).is_file():
                 (folder / name).unlink()
                 removed += 1
-    return completed, removed
+    return completed, removed, kept

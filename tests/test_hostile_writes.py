@@ -79,6 +79,23 @@ def test_kill_during_renames_is_completed_by_next_ingest(five: Path, tmp_path: P
     assert any("completed an interrupted ingest: 3" in str(w) for w in report.warnings)
 
 
+def test_a_save_after_the_kill_is_not_overwritten_by_the_recovery(five: Path,
+                                                                   tmp_path: Path) -> None:
+    ingest(load_config(five / "config.yaml"))
+    (five / "content" / "dumps" / "a.txt").write_text(dump_text(
+        *(A.format(n=n) for n in range(5)), "Extra Paper\n\nAn extra abstract."))
+    entries = sorted((five / "content" / "papers").glob("*.md"))
+    for entry in entries:  # a new source line for every entry: five renames
+        entry.write_text(entry.read_text().replace("line: ", "line: 1"))
+    assert ingest_killed_at(five, 3) == 137  # the journal, one entry, then killed
+    last = sorted((five / "content" / "papers").glob("*.md"))[-1]
+    last.write_text(last.read_text().replace("note: ''", "note: curated after the kill"))
+    report = ingest(load_config(five / "config.yaml"))
+    assert "note: curated after the kill" in last.read_text()
+    assert any(w.file == str(last) and "kept as it is" in w.message for w in report.warnings)
+    assert not [p for p in (five / "content" / "papers").iterdir() if p.name.startswith(".")]
+
+
 def test_kill_before_renames_leaves_temporaries_the_next_ingest_removes(
         five: Path, tmp_path: Path) -> None:
     want = expected_after_ingest(five, tmp_path)
@@ -105,8 +122,9 @@ def test_a_journal_cannot_rename_outside_its_folder(five: Path) -> None:
     (five / "victim").write_text("keep")
     (folder / ".x.md.abcdefgh.tmp").write_text("new")
     (folder / ".ingest-journal.json").write_text(
-        '{"renames": [["../victim", "x.md"], [".x.md.abcdefgh.tmp", "../../victim"]]}')
-    recover(folder / ".ingest-journal.json")
+        '{"renames": [["../victim", "x.md", null], [".x.md.abcdefgh.tmp", "../../victim", '
+        'null], [".x.md.abcdefgh.tmp", "x.md", "not the digest of any file"]]}')
+    assert recover(folder / ".ingest-journal.json") == (0, 1, [folder / "x.md"])
     assert (five / "victim").read_text() == "keep"
     assert sorted(os.listdir(folder)) == []
 
