@@ -58,8 +58,15 @@ def index_site(out: Path) -> None:
 def refresh_search(config: Config, out: Path, html_changed: bool, index_search: bool,
                    result: BuildResult, clock: Stopwatch) -> None:
     """Index the site for search if pages changed (or there is no index yet); with
-    index_search=False leave it to the caller (``result.search_pending``)."""
-    if config.site.search and (html_changed or not (out / SEARCH_DIR).is_dir()):
+    index_search=False leave it to the caller (``result.search_pending``).
+
+    With search off, an index a previous build made goes: the output record does not
+    list it (the sync leaves it to this step), so nothing else would remove it."""
+    if not config.site.search:
+        for name in (SEARCH_DIR, f".{SEARCH_DIR}.new", f".{SEARCH_DIR}.old"):
+            shutil.rmtree(out / name, ignore_errors=True)
+        return
+    if html_changed or not (out / SEARCH_DIR).is_dir():
         if index_search:
             index_site(out)
             result.indexed = True
