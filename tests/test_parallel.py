@@ -45,16 +45,27 @@ def test_small_stages_stay_in_this_process() -> None:
     assert worker_count(10, workers=2) == 2
 
 
-def test_side_tasks_run_on_the_workers_and_only_when_there_are_workers() -> None:
-    import os
+def test_a_threaded_process_never_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview server builds on a worker thread while tornado and the watcher run:
+    above the parallel threshold a build there must still not fork."""
+    import multiprocessing
+    import threading
 
-    from site_builder.build.parallel import fork_map_with
+    def refuse(*args: object) -> None:
+        raise AssertionError("forked from a threaded process")
 
-    parent = os.getpid()
-    side = [lambda: ("a", os.getpid()), lambda: ("b", os.getpid())]
-    found, done = fork_map_with(lambda a, b: list(range(a, b)), 40, side, workers=2)
-    assert found == list(range(40))
-    assert done is not None and [tag for tag, _ in done] == ["a", "b"]  # type: ignore[misc]
-    assert all(pid != parent for _, pid in done)  # type: ignore[misc]
-    assert fork_map_with(lambda a, b: list(range(a, b)), 40, side, workers=1) == (
-        list(range(40)), None)
+    count = PARALLEL_MIN_ITEMS * 2
+    results: list[list[int]] = []
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)  # what tornado's loop would be
+    other.start()
+    try:
+        monkeypatch.setattr(multiprocessing, "get_context", refuse)
+        worker = threading.Thread(
+            target=lambda: results.append(fork_map(lambda a, b: list(range(a, b)), count)))
+        worker.start()
+        worker.join()
+    finally:
+        release.set()
+        other.join()
+    assert results == [list(range(count))]

@@ -261,22 +261,3 @@ def test_no_config_pattern_is_left_unfiltered() -> None:
         for part in alternatives(pattern):
             found = prefilter(part)
             assert found.needs or found.unless, part.pattern
-
-
-
-def test_prefilters_analysed_elsewhere_are_the_ones_computed_here() -> None:
-    # build.py has the parse workers analyse the rules' patterns and seeds the results.
-    from site_builder.classify.prefilter import _SEEDED, alternatives, analyse, prefilter, seed
-    from site_builder.classify.rules import config_patterns
-
-    patterns = config_patterns(load_config(REPO / "config.yaml"))
-    found = analyse(patterns)
-    prefilter.cache_clear()
-    seed(found)
-    try:
-        for source, flags, test in found:
-            assert prefilter(re.compile(source, flags)) is _SEEDED[(source, flags)] == test
-        assert len(found) == sum(len(alternatives(p)) for p in patterns)
-    finally:
-        _SEEDED.clear()
-        prefilter.cache_clear()

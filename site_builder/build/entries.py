@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from site_builder.build.parallel import fork_map, fork_map_with
+from site_builder.build.parallel import fork_map
 from site_builder.config import Config
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache, FileStat, ParsedFile, digest
@@ -32,14 +32,12 @@ prefilters (0.07 s)."""
 
 
 def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
-                 workers: int | None = None, stats: dict[str, tuple[int, int]] | None = None,
-                 side: Sequence[Callable[[], object]] = ()
-                 ) -> tuple[list[Paper], dict[str, KnownPaper], list[object] | None]:
+                 workers: int | None = None, stats: dict[str, tuple[int, int]] | None = None
+                 ) -> tuple[list[Paper], dict[str, KnownPaper]]:
     """Every content/papers/*.md (sorted by name), parsed once per distinct file content;
     and by slug what is known of each paper. Its key is a digest of its file's name and
     bytes, which a Paper is a pure function of, so it stands for the Paper in every
     later key. ``stats``: the files' (size, mtime) if the caller has them already.
-    ``side``: tasks for the parse workers, if there are workers (fork_map_with).
     """
     folder = config.papers_dir
     names = sorted(n for n in os.listdir(folder) if n.endswith(".md")) if folder.is_dir() else []
@@ -72,7 +70,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
             found.append((key, parsed))
         return found
 
-    found, side_results = fork_map_with(read_range, len(unread), side, workers)
+    found = fork_map(read_range, len(unread), workers)
     for (name, stat), (key, parsed) in zip(unread, found, strict=True):
         keys[name] = key
         if stat is not None:
@@ -87,7 +85,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material,
                                               parsed.text_material)
         warnings.extend(parsed.warnings)
-    return papers, known, side_results
+    return papers, known
 
 
 def parse_file(data: bytes, path: Path) -> ParsedFile:

@@ -8,13 +8,19 @@ The stages are CPU-bound Python (YAML, regexes, Jinja, feedgen), so threads do n
 help. Forked workers inherit everything the function closes over (papers, compiled
 templates, the output record) without pickling it; only the results come back, so a
 stage should return little (paths, small tuples) and write its files itself.
+
+Never from a threaded process: a child forked while another thread holds a lock (the
+preview server's tornado loop, its watcher, stdout) can deadlock, and Python 3.12+
+warns about exactly that. So with more than one thread alive a stage runs here, in
+one process: the preview's rebuilds of the real digest stay well under a second.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
@@ -28,13 +34,11 @@ CHUNKS_PER_WORKER = 4
 _FORK_STATE: dict[str, Any] = {}
 
 
-def _run_chunk(chunk: tuple[int, int, int]) -> list[Any]:
+def _run_chunk(chunk: tuple[int, int]) -> list[Any]:
     # The parent may have paused the collector (build.py); a worker that renders
     # thousands of pages collects its own garbage (not the parent's: it is frozen).
     gc.enable()
-    side, start, stop = chunk
-    if side:
-        return [_FORK_STATE["side"][start]()]
+    start, stop = chunk
     work: Callable[[int, int], list[Any]] = _FORK_STATE["work"]
     return work(start, stop)
 
@@ -44,6 +48,8 @@ def worker_count(items: int, workers: int | None = None,
     """How many processes a stage of ``items`` items uses (``workers`` forces it)."""
     if workers is None and items < minimum:
         return 1
+    if workers is None and threading.active_count() > 1:
+        return 1  # fork-safe: see the module docstring (tests may still force workers)
     import multiprocessing  # 5 ms: an incremental build mostly forks nothing
 
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -55,29 +61,14 @@ def fork_map(work: Callable[[int, int], list[Result]], count: int,
              workers: int | None = None, minimum: int = PARALLEL_MIN_ITEMS
              ) -> list[Result]:
     """``work(0, count)``, computed in ranges across forked workers when it pays."""
-    return fork_map_with(work, count, (), workers, minimum)[0]
-
-
-def fork_map_with(work: Callable[[int, int], list[Result]], count: int,
-                  side: Sequence[Callable[[], object]], workers: int | None = None,
-                  minimum: int = PARALLEL_MIN_ITEMS
-                  ) -> tuple[list[Result], list[object] | None]:
-    """fork_map, and ``side`` tasks run by the same workers when they are forked.
-
-    Side tasks are work the parent would otherwise do alone before the next stage
-    (compiling templates, analysing patterns) while the other core waits; they go
-    first, and their results come back in order. Without workers they are not run
-    (None): the caller does that work itself, when it needs it.
-    """
     processes = worker_count(count, workers, minimum)
     if processes <= 1 or count < 2:
-        return work(0, count), None
+        return work(0, count)
     size = -(-count // (processes * CHUNKS_PER_WORKER))
-    chunks = [(1, i, i + 1) for i in range(len(side))]
-    chunks += [(0, i, min(i + size, count)) for i in range(0, count, size)]
+    chunks = [(i, min(i + size, count)) for i in range(0, count, size)]
     import multiprocessing
 
-    _FORK_STATE.update(work=work, side=side)
+    _FORK_STATE.update(work=work)
     # Everything the parent holds moves out of the collector's sight first, so the
     # workers' collections do not walk (and, by touching, copy) the inherited objects.
     gc.freeze()
@@ -87,5 +78,4 @@ def fork_map_with(work: Callable[[int, int], list[Result]], count: int,
     finally:
         gc.unfreeze()
         _FORK_STATE.clear()
-    return ([item for part in parts[len(side):] for item in part],
-            [part[0] for part in parts[:len(side)]])
+    return [item for part in parts for item in part]

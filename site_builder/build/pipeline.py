@@ -15,14 +15,12 @@ what edited papers' own pages show (quick.py re-renders those pages alone).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import urls as U
 from site_builder.build.result import BuildResult, Stopwatch
-from site_builder.build.search import refresh_search
+from site_builder.build.search import stage_search
 from site_builder.config import check_patterns, load_config
 from site_builder.errors import BuildError, Diagnostic
 from site_builder.incremental.cache import BuildCache, digest, paused_gc
@@ -42,8 +40,6 @@ if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs
 LOCK_WAIT = 120.0
 """Seconds a build waits for another build, ingest or write on the project to finish."""
 
-SIDE_GROUPS = 4
-"""Pattern analyses are split in this many side tasks, to spread over the workers."""
 
 
 def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
@@ -94,7 +90,8 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     rest: list[str] = []  # the stamp of every input but the entry files
     stamp = input_stamp(config_path, base_url, out, paper_stats, rest)
     result = BuildResult(out=out)
-    if not clean and stamp and record.stamp == stamp and record.outputs_intact():
+    if not clean and stamp and record.stamp == stamp and record.search_current() \
+            and record.outputs_intact():
         result.noop, result.warnings = True, record.warnings
         result.files = len(record.outputs)
         result.seconds = time.perf_counter() - started
@@ -118,13 +115,10 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     )
     from site_builder.build.parallel import fork_map
     from site_builder.build.related import related_file, related_map
-    from site_builder.classify.prefilter import analyse, seed
-    from site_builder.classify.rules import config_patterns
     from site_builder.render.feeds import FeedJob, FeedWriter
     from site_builder.render.pages import Renderer
     from site_builder.render.sitefiles import pages_files, static_files
     from site_builder.render.templating import (
-        compile_template,
         compile_templates,
         make_environment,
         render_page,
@@ -142,20 +136,9 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         check_patterns(config)
         cache.checked_rules, cache.dirty = rules, True
     diagnostics: list[Diagnostic] = []
-    env = make_environment(config.root / "templates", cache_dir / "jinja")
+    env = make_environment(config.root / "templates")
     clock.lap("setup")
-    # While workers parse many files, they also compile the templates (into Jinja's
-    # bytecode cache, which this process then loads) and analyse the rules' patterns:
-    # 0.1 s this process did alone while the other core waited.
-    side: list[Callable[[], object]] = [partial(compile_template, env, name)
-                                        for name in env.list_templates(extensions=["html"])]
-    patterns = config_patterns(config) if new_rules else []
-    side += [partial(analyse, patterns[i::SIDE_GROUPS]) for i in range(SIDE_GROUPS) if patterns]
-    papers, known, side_results = load_entries(config, cache, diagnostics, workers,
-                                               paper_stats, side)
-    for side_result in side_results or []:
-        if isinstance(side_result, list):
-            seed(side_result)
+    papers, known = load_entries(config, cache, diagnostics, workers, paper_stats)
     clock.lap("load")
     used_classes, used_html = prepare(config, cache, known, workers)
     site = assemble(config, papers, cached_classifier(config, cache, known), known)
@@ -215,16 +198,17 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
 
     result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
     result.warnings = [str(d) for d in diagnostics]
-    html_changed = any(p.endswith(".html") for p in staged) or record.removes_html(fingerprints)
     clock.lap("extras")
+    # Indexed before anything moves: a failing indexer leaves the previous site whole.
+    search = stage_search(config.site.search, record, fingerprints, index_search, result)
+    clock.lap("search")
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
-                  rest[0] if rest else "")
+                  rest[0] if rest else "", search)
     write_index(out, stamp, related_file(site.entries), {
         name: index_entry(stat, known[name[:-3]].key,
                           cache.papers[known[name[:-3]].key].signature)
         for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
     clock.lap("write")
-    refresh_search(config, out, html_changed, index_search, result, clock)
     cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
                used_html)
     clock.lap("save")

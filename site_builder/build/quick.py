@@ -20,8 +20,8 @@ as by a full build; the incremental == clean tests run through this path.
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from site_builder.config import Config
     from site_builder.render.templating import PageJob
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 QUICK_MAX = 200
 """Most files with new contents taken this way: beyond, the full build's workers are
 faster."""
@@ -48,7 +48,7 @@ IndexEntry = tuple[int, int, str, str]
 
 
 def index_path(out: Path) -> Path:
-    return out.parent / f".{out.name}.build-index.pickle"
+    return out.parent / f".{out.name}.build-index.json"
 
 
 def write_index(out: Path, stamp: str, related_file: str,
@@ -57,9 +57,9 @@ def write_index(out: Path, stamp: str, related_file: str,
     record and an index from different builds never go together)."""
     path = index_path(out)
     fd, tmp = tempfile.mkstemp(prefix=".index-", dir=path.parent)
-    with os.fdopen(fd, "wb") as handle:
-        pickle.dump({"version": INDEX_VERSION, "stamp": stamp, "related": related_file,
-                     "entries": entries}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"version": INDEX_VERSION, "stamp": stamp, "related": related_file,
+                   "entries": entries}, handle)
     os.replace(tmp, path)
 
 
@@ -69,14 +69,20 @@ def index_entry(stat: tuple[int, int], key: str, signature: str) -> IndexEntry:
 
 
 def _read_index(out: Path, stamp: str) -> dict[str, Any] | None:
-    try:
-        with index_path(out).open("rb") as handle:
-            data = pickle.load(handle)
-    except Exception:  # missing or unreadable: only costs a full build
+    try:  # JSON, not pickle: a planted file must not run code
+        data: Any = json.loads(index_path(out).read_bytes())
+    except (OSError, ValueError):  # missing or unreadable: only costs a full build
         return None
     ok = isinstance(data, dict) and data.get("version") == INDEX_VERSION \
-        and data.get("stamp") == stamp
-    return data if ok else None
+        and data.get("stamp") == stamp and isinstance(data.get("entries"), dict)
+    if not ok:
+        return None
+    try:
+        data["entries"] = {str(name): (int(size), int(mtime), str(key), str(sig))
+                           for name, (size, mtime, key, sig) in data["entries"].items()}
+    except (TypeError, ValueError):
+        return None
+    return dict(data)
 
 
 def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
@@ -147,15 +153,15 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     staged = [job.path for job in jobs if record.stage(render_page(env, job))]
     clock.lap("render")
 
-    record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest)
+    from site_builder.build.search import stage_search
+
+    search = stage_search(config.site.search, record, fingerprints, index_search, result)
+    record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
     write_index(out, stamp, index["related"], new_entries)
     clock.lap("write")
-    from site_builder.build.search import refresh_search
-
     result.stats.rendered = len(jobs)
     result.warnings = list(record.warnings)
     result.tally(fingerprints)
-    refresh_search(config, out, bool(staged), index_search, result, clock)
     if cache.dirty:
         cache.save(cache_dir / "entries.pickle", None, None, None)
     clock.lap("save")
@@ -186,7 +192,7 @@ def _plan(config: Config, cache: BuildCache, need: dict[str, tuple[str, ParsedFi
         return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
 
     links = U.Urls(config.site.base_url)
-    env = make_environment(config.root / "templates", config.root / ".cache" / "jinja")
+    env = make_environment(config.root / "templates")
     renderer = Renderer(site, links, env, related_of, cached_markdown(cache, set()))
     salt = render_salt(config, links)
     jobs = []

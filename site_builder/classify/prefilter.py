@@ -39,7 +39,12 @@ from typing import Any
 
 # The parser behind re.compile. It has no type stubs (and its public alias sre_parse
 # is deprecated), so its tree is handled as untyped data, read only in this module.
-_sre: Any = importlib.import_module("re._parser")
+# It is private: where it is missing, or its tree is not what this module reads (the
+# start-up self-check below), every pattern gets "no constraint" and plain ``re`` runs.
+try:
+    _sre: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - a Python without it
+    _sre = None
 
 MAX_EXACT = 64
 """Most strings kept in one node's exact, prefix or suffix set; beyond it, less is known."""
@@ -454,24 +459,50 @@ def _unless(tree: Sequence[tuple[Any, Any]], icase: bool) -> tuple[Need, ...]:
     return _needs(_sequence(lookaheads[0], icase))
 
 
-# Prefilters computed elsewhere (a build's parse workers) by pattern and flags: a
-# prefilter is a pure function of those, so one made in another process is the same.
-_SEEDED: dict[tuple[str, int], Prefilter] = {}
+# (pattern, a text it matches, literals one of the needs must hold): a parse tree read
+# wrongly fails one of these, and then no prefilter is trusted.
+SELF_CHECK = (
+    (r"data selection", "Data Selection works", {"data selection"}),
+    (r"long[- ]context", "a long-context model", {"long"}),
+    (r"(?:mixture|mixing) of (?:domains|data)", "the mixing of data", {"of d"}),
+    (r"\bscal(?:ing|e) laws?\b", "Scaling Laws for LMs", {"scal"}),
+)
 
 
-def analyse(patterns: Iterable[re.Pattern[str]]) -> list[tuple[str, int, Prefilter]]:
-    """The prefilters a PatternSet of these patterns needs (of their alternatives),
-    for ``seed`` in another process."""
-    return [(part.pattern, part.flags, prefilter(part))
-            for pattern in patterns for part in alternatives(pattern)]
-
-
-def seed(found: Iterable[tuple[str, int, Prefilter]]) -> None:
-    _SEEDED.update(((source, flags), test) for source, flags, test in found)
+@functools.cache
+def parser_usable() -> bool:
+    """Whether ``re._parser`` is there and reads as this module expects (run once)."""
+    if _sre is None:
+        return False
+    try:
+        for source, text, wanted in SELF_CHECK:
+            pattern = re.compile(source, re.IGNORECASE)
+            test = _derive(pattern)
+            if not pattern.search(text) or not test.needs:
+                return False
+            if not any(any(w in lit for w in wanted for lit in lits) for lits, _ in test.needs):
+                return False
+            if not all(sum(fold(text).count(lit) for lit in lits) >= times
+                       for lits, times in test.needs):
+                return False
+    except Exception:  # a changed tree: a shape this module does not know
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=4096)
 def prefilter(pattern: re.Pattern[str]) -> Prefilter:
+    """What a compiled str pattern needs; "no constraint" (run the regex) whenever the
+    private parser is unusable or fails on this pattern."""
+    if not parser_usable():
+        return Prefilter()
+    try:
+        return _derive(pattern)
+    except Exception:  # never a guess: a pattern not understood is simply run
+        return Prefilter()
+
+
+def _derive(pattern: re.Pattern[str]) -> Prefilter:
     """What a compiled str pattern needs (parsed again, with its own flags).
 
     Out: a Prefilter whose needs every text the pattern matches meets (none when none
@@ -479,9 +510,6 @@ def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     its matches begin with, when few are known. Cached: a config reloaded with the same
     rules (``serve``) builds its PatternSet from the same patterns again.
     """
-    seeded = _SEEDED.get((pattern.pattern, pattern.flags))
-    if seeded is not None:
-        return seeded
     parsed = _sre.parse(pattern.pattern, pattern.flags)
     tree, icase = list(parsed), bool(parsed.state.flags & re.IGNORECASE)
     info = _sequence(tree, icase)

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from site_builder.errors import Diagnostic
 from site_builder.incremental.engine import digest as digest
 from site_builder.incremental.engine import engine_digest
+from site_builder.incremental.sealed import seal, unseal
 from site_builder.models import Classification, Paper, SourceRef
 
 CACHE_VERSION = 13
@@ -166,10 +167,13 @@ class BuildCache:
 
     @staticmethod
     def _write(path: Path, data: dict[str, Any]) -> None:
+        sealed = seal(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        if sealed is None:
+            return  # no key to seal with (sealed.py): nothing is cached
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(sealed)
         os.replace(tmp, path)
 
 
@@ -182,10 +186,11 @@ def _shard_path(path: Path, shard: int) -> Path:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
-    """A pickled dict, or None when it is missing or unreadable (only costs time)."""
+    """A pickled dict, or None when it is missing, unreadable or not sealed by this
+    machine (only costs time). Nothing is unpickled before its seal is checked."""
     try:
-        with path.open("rb") as handle:
-            data = pickle.load(handle)
+        blob = unseal(path.read_bytes())
+        data = pickle.loads(blob) if blob is not None else None
     except Exception:
         return None
     return data if isinstance(data, dict) else None

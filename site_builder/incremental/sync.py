@@ -27,9 +27,9 @@ from site_builder.errors import BuildError
 from site_builder.models import OutputFile
 
 MARKER = ".site-builder"  # marks a folder as ours, so we never clean someone else's
-RECORD_VERSION = 2
-# Folders another build step writes after the sync (the Pagefind search index).
-OWNED_BY_OTHER_STEPS = frozenset({"pagefind", ".pagefind.new", ".pagefind.old"})
+RECORD_VERSION = 3
+SEARCH_DIR = "pagefind"
+"""The search index: staged whole by build/search.py, swapped in whole by commit."""
 
 
 @dataclass
@@ -50,6 +50,7 @@ class OutputRecord:
         self.stamp = ""
         self.rest = ""  # the stamp of every input but the entry files (stamp.py)
         self.warnings: list[str] = []
+        self.search: str | None = None  # what the index was made from (build/search.py)
         self._current: set[str] = set()
         self._made: set[str] = set()  # staging folders already created
         self._loaded = False
@@ -65,6 +66,7 @@ class OutputRecord:
                 if data.get("version") == RECORD_VERSION:
                     self.outputs, self.stamp = data["outputs"], data["stamp"]
                     self.warnings, self.rest = data.get("warnings", []), data.get("rest", "")
+                    self.search = data.get("search")
                     self._loaded = True
             except (OSError, ValueError, KeyError):
                 self.outputs = {}
@@ -76,6 +78,16 @@ class OutputRecord:
         except OSError:
             return None
         return [st.st_size, st.st_mtime_ns]
+
+    def current_bytes(self, rel: str) -> bytes:
+        """An output as this build leaves it: staged now, else as it is on disk."""
+        staged = os.path.join(self.staging, rel)
+        return Path(staged if os.path.exists(staged) else os.path.join(self.out, rel)
+                    ).read_bytes()
+
+    def search_current(self) -> bool:
+        """The search index is not left pending (a no-op build may stop here)."""
+        return self.search != ""
 
     def outputs_intact(self) -> bool:
         """Every recorded output is still on disk exactly as the last build left it."""
@@ -125,7 +137,7 @@ class OutputRecord:
         for dirpath, dirnames, filenames in os.walk(self.out):
             rel_dir = os.path.relpath(dirpath, self.out)
             if rel_dir == ".":
-                dirnames[:] = [d for d in dirnames if d not in OWNED_BY_OTHER_STEPS]
+                dirnames[:] = [d for d in dirnames if d != SEARCH_DIR]
             else:
                 folders.append(dirpath)
             for name in filenames:
@@ -137,17 +149,31 @@ class OutputRecord:
             if not os.listdir(folder):
                 os.rmdir(folder)
 
-    def removes_html(self, fingerprints: dict[str, str]) -> bool:
-        return any(rel.endswith(".html") and rel not in fingerprints for rel in self.outputs)
+    def _swap_search(self, search: str | None) -> None:
+        """The staged index replaces the published one whole; with search off
+        (``None``) a published index is removed. The old one is moved out of the site
+        (into the staging folder, deleted next) before the new one moves in."""
+        new, live = self.staging / SEARCH_DIR, self.out / SEARCH_DIR
+        if not new.is_dir() and search is not None:
+            return
+        if live.exists():
+            live.rename(self.staging / f".{SEARCH_DIR}.old")
+        if new.is_dir():
+            new.rename(live)
 
     def commit(self, staged: Iterable[str], fingerprints: dict[str, str], stamp: str,
-               warnings: list[str], stats: SyncStats, rest: str = "") -> None:
-        """Move staged files into place, remove stale ones, record what was built."""
+               warnings: list[str], stats: SyncStats, rest: str = "",
+               search: str | None = None) -> None:
+        """Move staged files into place (a staged search index whole), remove stale
+        ones, record what was built. ``search``: see build/search.stage_search."""
         self.record_path.unlink(missing_ok=True)
         staged_set = set(staged)
         fresh = not self.out.exists() and self.staging.exists()
         if fresh:
-            # A first build: the staging folder is the whole site, moved in one rename.
+            # A first build: the staging folder is the whole site, moved in one rename,
+            # marked as ours before it moves (a crash between the two used to leave an
+            # unmarked _site that every later build refused to touch).
+            (self.staging / MARKER).touch()
             os.rename(self.staging, self.out)
             stats.written += len(staged_set)
         else:
@@ -161,6 +187,7 @@ class OutputRecord:
                     made.add(folder)
                 os.replace(os.path.join(self.staging, rel), target)
                 stats.written += 1
+            self._swap_search(search)
         (self.out / MARKER).touch()
         shutil.rmtree(self.staging, ignore_errors=True)
         wanted = set(fingerprints) | {MARKER}
@@ -181,6 +208,7 @@ class OutputRecord:
         self.record_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"version": RECORD_VERSION, "stamp": stamp, "rest": rest,
-                                   "warnings": warnings, "outputs": outputs}),
+                                   "warnings": warnings, "search": search,
+                                   "outputs": outputs}),
                        encoding="utf-8")
         os.replace(tmp, self.record_path)

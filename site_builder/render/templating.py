@@ -8,7 +8,6 @@ errors name the template and line.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,14 +47,6 @@ class PageJob:
             return self.context
         assert self.make_context is not None
         return self.make_context()
-
-
-def compile_template(env: jinja2.Environment, name: str) -> None:
-    """Compile a template into the environment's bytecode cache (in a worker: the
-    parent then loads it from there instead of compiling it). A broken template is
-    left for the parent, which reports it with its file and line."""
-    with contextlib.suppress(jinja2.TemplateError):
-        env.get_template(name)
 
 
 def compile_templates(env: jinja2.Environment) -> None:
@@ -106,16 +97,12 @@ class ViewEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def make_environment(templates: Path, cache_dir: Path | None = None) -> jinja2.Environment:
-    """One environment per build. With ``cache_dir``, compiled templates are kept on disk
-    (Jinja checks each template's mtime), so a rebuild does not recompile them."""
-    cache = None
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        cache = jinja2.FileSystemBytecodeCache(str(cache_dir))
+def make_environment(templates: Path) -> jinja2.Environment:
+    """One environment per build. No bytecode cache: it is marshalled code loaded from
+    the project's .cache/, which a planted file could abuse; compiling the templates
+    costs a full build a few milliseconds each."""
     return ViewEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
-        bytecode_cache=cache,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -54,7 +54,6 @@ from livereload.handlers import LiveReloadJSHandler
 from tornado import httpserver, netutil, web, websocket
 
 from site_builder.build.pipeline import build_site
-from site_builder.build.search import index_site
 from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
 from site_builder.ingest.merge import ingest
@@ -207,7 +206,7 @@ class PreviewServer:
             # Not under the site lock: the reloading browser must not wait for Pagefind.
             # Builds run one at a time on this thread, and the new index is swapped in whole.
             try:
-                index_site(self.out)
+                self.log(build_site(self.config_path, self.out).summary())
             except SiteBuilderError as exc:
                 self.log(f"error: search index: {exc}")
 
