@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,59 @@ def test_language_tags_are_accepted(tmp_path: Path, language: str) -> None:
     config.write_text(config.read_text().replace(
         "search: false", f"search: false\n  language: {language}"))
     assert load_config(config).site.language == language
+
+
+def test_a_hung_rule_in_the_preview_is_an_error_page_and_the_preview_recovers(
+        tmp_path: Path) -> None:
+    """`serve` rebuilds in its main thread, where the rule budget applies: a hung rule
+    used to hang every request and survive restoring config.yaml."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import REPO
+
+    config = write_project(tmp_path, {"slow": paper_text(
+        "00000000-0000-4000-8000-0000000000aa", "Slow", ABSTRACT)})
+    good = config.read_text()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--port", "0"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+    def page_until(wanted: Callable[[str], bool], seconds: float) -> str:
+        deadline = time.monotonic() + seconds
+        text = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as answer:
+                    text = answer.read().decode()
+            except urllib.error.HTTPError as error:  # the build error page is a 500
+                text = error.read().decode()
+            if wanted(text):
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"the preview did not get there: {text[:300]}")
+
+    try:
+        assert proc.stdout is not None
+        url = ""
+        for line in proc.stdout:
+            if line.startswith("serving http://127.0.0.1:"):
+                url = line.split()[1]
+                break
+        assert url
+        config.write_text(good.replace("'data selection'", r"'^(\w+\s?)+$'"))
+        shown = page_until(lambda text: "catastrophic" in text, 60)
+        assert "ran over" in shown and "rewrite the pattern" in shown, shown[-600:]
+        config.write_text(good)
+        page_until(lambda text: "catastrophic" not in text, 60)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=20)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err

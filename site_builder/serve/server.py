@@ -197,7 +197,9 @@ class PreviewServer:
         finally:
             self._site_lock.release()
 
-    def start(self) -> None:
+    def start(self, build_thread: bool = True) -> None:
+        """Build, then serve and watch. With ``build_thread=False`` the caller runs the
+        rebuilds itself (``self.rebuilder.run()``, the serve verb's main thread)."""
         try:
             sockets = netutil.bind_sockets(self.port, address=self.host)
         except OSError as exc:
@@ -212,7 +214,8 @@ class PreviewServer:
         self._thread.start()
         ready.wait()
         self.watcher.start()
-        self.rebuilder.start()
+        if build_thread:
+            self.rebuilder.start()
 
     async def _serve(self, sockets: list[socket.socket], ready: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
@@ -310,12 +313,12 @@ def serve(config_path: Path, out: Path, host: str = "127.0.0.1", port: int = 800
               "its review page included (which writes content/papers/); "
               "serve on 127.0.0.1 unless you mean it", file=sys.stderr)
     try:
-        server.start()
+        server.start(build_thread=False)
         _say(f"serving {server.url} (watching content/, templates/, static/, "
              f"{config_path.name}; Ctrl-C to stop)")
         if open_browser:
             webbrowser.open(server.url)
-        threading.Event().wait()
+        server.rebuilder.run()  # rebuilds here, in the main thread, until Ctrl-C
     except ServeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

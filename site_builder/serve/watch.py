@@ -127,11 +127,17 @@ class Rebuilder:
     def start(self) -> None:
         self._thread.start()
 
+    def run(self) -> None:
+        """Build in the calling thread until stopped. The ``serve`` verb builds in the
+        main thread: only there does a rule's time budget (classify/guard.py, on
+        SIGALRM) apply, and Ctrl-C interrupts a build at once."""
+        self._run()
+
     def stop(self, timeout: float = 60.0) -> None:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread.is_alive():
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)  # lets a running build finish its writes
 
     def wait_idle(self, timeout: float) -> bool:
