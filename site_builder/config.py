@@ -38,8 +38,21 @@ class SiteSettings:
 
 @dataclass(frozen=True)
 class DumpSpec:
+    """One dump. Listed in config.yaml (its date as written there, possibly none), or
+    found in content/dumps/ (``listed`` False): every ``*.txt`` there is a dump, dated
+    by its header line (``header_line``), or not readable (``problem``: ingest reports
+    it and skips that dump; builds give it no date)."""
+
     file: str
     captured: dt.date | None
+    listed: bool = True
+    header_line: int | None = None
+    problem: Diagnostic | None = None
+
+    def pin(self) -> str:
+        """The config.yaml entry that would pin this dump's date."""
+        date = self.captured.isoformat() if self.captured else "YYYY-MM-DD"
+        return f"- {{file: {self.file}, captured: {date}}}"
 
 
 @functools.cache
@@ -350,6 +363,41 @@ def _dumps(check: _Checker, raw: Any) -> tuple[DumpSpec, ...]:
     return tuple(specs)
 
 
+def found_dumps(dumps_dir: Path, listed: set[str]) -> tuple[DumpSpec, ...]:
+    """The ``*.txt`` of content/dumps/ config.yaml does not list, by file name, each
+    dated by its header (the year from the file's modification date, in UTC so the
+    date does not depend on the machine's time zone).
+
+    Why here, in the config: the build dates papers by their dumps (paper pages, the
+    statistics page) and ingest dates undated entries by them; both read
+    ``Config.dumps``, so they cannot disagree. Reading the headers costs a read of
+    each unlisted dump (a few, rarely large) per build that does not stop at the stamp.
+    """
+    from site_builder.errors import DumpError
+    from site_builder.ingest.dumps import decode_dump, header_date
+
+    if not dumps_dir.is_dir():
+        return ()
+    specs: list[DumpSpec] = []
+    for path in sorted(dumps_dir.glob("*.txt")):
+        if path.name in listed or path.name.startswith("."):
+            continue
+        try:
+            try:
+                saved = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
+                data = path.read_bytes()
+            except OSError as exc:
+                raise DumpError(path.name, 1, f"cannot read dump: {exc.strerror or exc}"
+                                ) from exc
+            header = header_date(decode_dump(data, path.name), path.name, saved)
+        except DumpError as exc:
+            specs.append(DumpSpec(path.name, None, listed=False, problem=exc.diagnostic))
+            continue
+        specs.append(DumpSpec(path.name, header.captured, listed=False,
+                              header_line=header.line))
+    return tuple(specs)
+
+
 def _site(check: _Checker, raw: Any) -> SiteSettings:
     allowed = {"title": True, "description": True, "base_url": True, "language": False,
                "author": False, "per_page": False, "feed_items": False, "home_items": False,
@@ -421,11 +469,15 @@ def load_config(path: Path, base_url: str | None = None, check_patterns: bool = 
         if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
             check.fail("--base-url", f"{base_url!r} is not an absolute http(s) URL")
         site = SiteSettings(**{**site.__dict__, "base_url": normalize_base_url(base_url)})
+    root = path.resolve().parent
+    listed = _dumps(check, top.get("dumps"))
+    # config.yaml's entries win: their order (preference between dumps) and their dates.
+    found = found_dumps(root / "content" / "dumps", {d.file for d in listed})
     config = Config(
         path=path,
-        root=path.resolve().parent,
+        root=root,
         site=site,
-        dumps=_dumps(check, top.get("dumps")),
+        dumps=listed + found,
         themes=_themes(check, top.get("themes")),
         tags=_tags(check, top.get("tags")),
         max_themes=check.integer(top.get("max_themes"), "max_themes", 4, 0),

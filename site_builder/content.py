@@ -9,6 +9,8 @@ names the file, line and field of anything malformed.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,13 @@ def dump_paper(paper: Paper) -> str:
                       width=1_000_000, default_flow_style=False)
     body = paper.abstract.strip()
     return f"{FENCE}\n{front}{FENCE}\n" + (f"\n{body}\n" if body else "")
+
+
+def rewrite_front_matter(text: str, file: str, paper: Paper) -> bytes:
+    """The file's new bytes: ``paper``'s front matter, the body of ``text`` byte for byte."""
+    _, body, _ = split_front_matter(text, file)
+    front = dump_paper(replace(paper, abstract="")).rstrip("\n")
+    return f"{front}\n{body}".encode() if body else f"{front}\n".encode()
 
 
 def split_front_matter(text: str, file: str) -> tuple[str, str, int]:
@@ -230,3 +239,88 @@ def load_papers(papers_dir: Path, warnings: list[Diagnostic]) -> list[Paper]:
     if not papers_dir.is_dir():
         return []
     return [read_paper(p, warnings) for p in sorted(papers_dir.glob("*.md"))]
+
+
+def set_fields(text: str, file: str, values: dict[str, Any]) -> str:
+    """``text`` with the front-matter fields in ``values`` set, every other byte kept.
+
+    The one writer of curator edits (the review page): only the lines of the changed
+    fields change; a missing field is inserted where FIELD_ORDER puts it; comments,
+    unknown fields, line ends and the body stay as they are. The fields' lines are
+    found by composing the YAML (so a quoted value spanning lines is one field), and
+    the result is read back: if any other field's value moved, it is a ContentError
+    rather than a silent change."""
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    lines = _LINE_END.split(text[len(bom):])
+    lines = [a + b for a, b in zip(lines[::2], [*lines[1::2], ""], strict=True)]
+    if not lines or lines[0].strip() != FENCE:
+        raise ContentError(file, 1, "front matter must start with a '---' line")
+    close = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), None)
+    if close is None:
+        raise ContentError(file, 1, "front matter is not closed by a '---' line")
+    newline = lines[0][len(lines[0].rstrip("\r\n")):] or "\n"
+    front = "".join(lines[1:close])
+    before = _mapping(front, file)
+    starts = _key_starts(front)  # field -> its first line, within the front matter
+    order = sorted(starts.items(), key=lambda item: item[1])
+    spans: dict[str, tuple[int, int]] = {}
+    for index, (name, start) in enumerate(order):
+        first = start + 1  # lines[] counts the opening fence as line 0
+        end = order[index + 1][1] + 1 if index + 1 < len(order) else close
+        while end - 1 > first and lines[end - 1].strip()[:1] in ("", "#"):
+            end -= 1  # blank and comment lines after a field belong to no field
+        spans[name] = (first, end)
+    edits: list[tuple[int, int, list[str]]] = []  # replace lines[start:end] by new
+    for name, value in values.items():
+        dumped = yaml.dump({name: value}, Dumper=_DUMPER, sort_keys=False,
+                           allow_unicode=True, width=1_000_000, default_flow_style=False)
+        new = [line + newline for line in dumped.rstrip("\n").split("\n")]
+        if name in spans:
+            edits.append((*spans[name], new))
+            continue
+        rank = FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER)
+        at = max((spans[k][1] for k in spans if k in FIELD_ORDER and FIELD_ORDER.index(k) < rank),
+                 default=1)
+        edits.append((at, at, new))
+    out: list[str] = []
+    position = 0
+    for begin, stop, new in sorted(edits, key=lambda edit: (edit[0], edit[1])):
+        out += lines[position:begin] + new
+        position = max(position, stop)
+    out += lines[position:]
+    result = bom + "".join(out)
+    _check_only(result, file, before, values)
+    return result
+
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+def _mapping(front: str, file: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(front, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise ContentError(file, None, f"front matter is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ContentError(file, 2, "front matter must be a mapping of field: value")
+    return data
+
+
+def _key_starts(front: str) -> dict[str, int]:
+    """0-based line (within the front matter) where each top-level field starts."""
+    root = yaml.compose(front, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line for k, _ in root.value}
+
+
+def _check_only(result: str, file: str, before: dict[str, Any], values: dict[str, Any]) -> None:
+    """Read the written text back: the changed fields hold their values, no other moved."""
+    front, _, _ = split_front_matter(result, file)
+    after = _mapping(front, file)
+    expected = {**before, **values}
+    if after != expected:
+        moved = sorted(k for k in expected.keys() | after.keys()
+                       if after.get(k) != expected.get(k))
+        raise ContentError(file, None, "cannot change this file's front matter line by line "
+                           f"(fields {', '.join(moved)} would move): edit it by hand")

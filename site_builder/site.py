@@ -109,17 +109,9 @@ class KnownPaper(NamedTuple):
     summary: str
     """plain_summary of its abstract."""
     card_material: str
-    """card_material of the paper and that summary."""
+    """A digest of what its card shows of it (render/views.card_fields)."""
     text_material: str
     """text_material of the paper."""
-
-
-def card_material(paper: Paper, summary: str) -> str:
-    """A digest of the fields a card shows of the paper itself (views.card); its themes,
-    tags and date are added by Entry.card_key."""
-    text = repr((paper.slug, paper.title, summary, paper.comments, paper.authors,
-                 paper.submitter)).encode()
-    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def text_material(paper: Paper) -> str:
@@ -131,10 +123,11 @@ def text_material(paper: Paper) -> str:
 
 
 def know(paper: Paper) -> KnownPaper:
-    """What a build computes of a paper it does not know yet."""
+    """What a build computes of a paper it does not know yet. Its card stands for the
+    whole paper here (never stale); builds get a finer one from build/entries.py."""
     summary = plain_summary(paper.abstract)
-    return KnownPaper(hashlib.blake2b(repr(paper).encode(), digest_size=16).hexdigest(),
-                      summary, card_material(paper, summary), text_material(paper))
+    key = hashlib.blake2b(repr(paper).encode(), digest_size=16).hexdigest()
+    return KnownPaper(key, summary, key, text_material(paper))
 
 
 def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
@@ -26,8 +26,11 @@ def _write_temp(path: Path, data: bytes) -> Path:
     return Path(name)
 
 
-def commit_files(files: Mapping[Path, bytes]) -> None:
-    """Replace every file in ``files`` atomically as a set."""
+def commit_files(files: Mapping[Path, bytes],
+                 before_replace: Callable[[Path], None] | None = None) -> None:
+    """Replace every file in ``files`` atomically as a set. ``before_replace(path)``
+    runs right before each rename and may raise to stop (and undo) the whole set:
+    ingest checks there that nobody saved the file meanwhile."""
     temps: dict[Path, Path] = {}
     try:
         for path in sorted(files):
@@ -39,6 +42,8 @@ def commit_files(files: Mapping[Path, bytes]) -> None:
     backups: dict[Path, bytes | None] = {}
     try:
         for path, temp in temps.items():
+            if before_replace is not None:
+                before_replace(path)
             backups[path] = path.read_bytes() if path.exists() else None
             os.replace(temp, path)
     except BaseException:

@@ -181,7 +181,7 @@ def test_real_spot_checks(real: dict[str, ParseResult]) -> None:
 def test_read_dump_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DumpError) as info:
         read_dump(tmp_path / "absent.txt", None)
-    assert info.value.file == "absent.txt" and info.value.line is None
+    assert info.value.file == "absent.txt" and info.value.line == 1
 
 
 def test_read_dump_names_entries_by_file_name(tmp_path: Path) -> None:

@@ -117,6 +117,7 @@ def test_removed_dump_is_reported_not_deleted(project: Callable[..., Path]) -> N
     run(root)
     cfg = root / "config.yaml"
     cfg.write_text(cfg.read_text().replace("  - file: b.txt\n", ""))
+    (root / "content/dumps/b.txt").unlink()  # every *.txt there is a dump, listed or not
     report = run(root)
     assert report.orphans == ["a-third-paper-about-code"]
     assert (root / "content/papers/a-third-paper-about-code.md").exists()

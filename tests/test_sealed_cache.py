@@ -37,7 +37,7 @@ def test_a_planted_cache_pickle_does_not_run(project: Callable[..., Path],
     ingest(load_config(root / "config.yaml"))
     proof = tmp_path / "payload-ran"
     cache = root / ".cache"
-    cache.mkdir()
+    cache.mkdir(exist_ok=True)  # ingest may have made it (last-ingest.json)
     planted = pickle.dumps({"version": 13, "engine": "x", "classes": Payload(str(proof))})
     (cache / "entries.pickle").write_bytes(planted)  # what old builds unpickled blindly
     (cache / "entries-papers-0.pickle").write_bytes(  # a seal forged without the key

@@ -24,7 +24,8 @@ from site_builder.config import Config
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.models import Classification, Paper
-from site_builder.site import KnownPaper, card_material, plain_summary, text_material
+from site_builder.render import views
+from site_builder.site import KnownPaper, plain_summary, text_material
 
 PREFILTER_MIN_PAPERS = 50
 """Fewer papers to classify run every regex (classify_plainly) instead of building the
@@ -95,7 +96,7 @@ def parse_file(data: bytes, path: Path) -> ParsedFile:
     problems: list[Diagnostic] = []
     paper = paper_from_bytes(data, path, problems)
     summary = plain_summary(paper.abstract)
-    card, text, classed = card_material(paper, summary), text_material(paper), \
+    card, text, classed = digest(repr(views.card_fields(paper, summary))), text_material(paper), \
         class_material(paper)
     return ParsedFile(paper, tuple(problems), tuple(map(digest, markdown_texts(paper))),
                       classed, summary, card, text,

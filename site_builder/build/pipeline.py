@@ -156,7 +156,7 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     feeds = FeedWriter(site, links, markdown)
     page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
 
-    salt = render_salt(config, links)
+    salt = render_salt(renderer.shared_record(), config.root / "templates")
     fingerprints: dict[str, str] = {}
     todo_pages: list[PageJob] = []
     todo_feeds: list[FeedJob] = []

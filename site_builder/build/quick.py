@@ -194,7 +194,7 @@ def _plan(config: Config, cache: BuildCache, need: dict[str, tuple[str, ParsedFi
     links = U.Urls(config.site.base_url)
     env = make_environment(config.root / "templates")
     renderer = Renderer(site, links, env, related_of, cached_markdown(cache, set()))
-    salt = render_salt(config, links)
+    salt = render_salt(renderer.shared_record(), config.root / "templates")
     jobs = []
     for entry in site.entries:
         if f"{entry.slug}.md" not in edited:

@@ -18,11 +18,6 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from site_builder.config import Config
-    from site_builder.urls import Urls
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 """site_builder/: all of it counts, wherever a module lives."""
@@ -97,24 +92,15 @@ def engine_digest() -> str:
     return digest(*parts)
 
 
-def render_salt(config: Config, links: Urls) -> str:
-    """What every output may show besides its own view, key or entries: the site
-    settings templates and feeds read (``site``, nav), theme titles and tag names (on
-    every card), the dumps' capture dates (paper pages), the templates and the code.
-
-    Not config.yaml as a whole: a page's view or key already holds the rest of what it
-    shows (pagination, its list of entries, whose keys follow their themes and tags),
-    so changing ``home_items`` re-renders the home page, not 5,000 papers. The
-    incremental == clean tests edit each of these settings.
-    """
-    site = config.site
-    parts: list[bytes | str] = [links.base_url, repr((
-        site.title, site.description, site.language, site.author, site.search,
-        [(t.slug, t.title) for t in config.themes], [(t.slug, t.name) for t in config.tags],
-        [(d.file, d.captured) for d in config.dumps]))]
-    parts.append(engine_digest())
-    folder = config.root / "templates"
-    for path in sorted(folder.rglob("*")):
+def render_salt(shown_everywhere: object, templates: Path) -> str:
+    """The part of every output's fingerprint that is not its own record: what every
+    page may show besides its view (``shown_everywhere``: the renderer's template
+    globals and chip titles, render/pages.Renderer.shared_record), the templates and
+    the engine. Made from the values the templates receive, so there is no second
+    list of settings to keep in step (changing ``home_items`` still re-renders only
+    the home page: it is in that page's own record, not here)."""
+    parts: list[bytes | str] = [repr(shown_everywhere), engine_digest()]
+    for path in sorted(templates.rglob("*")):
         if path.is_file() and path.suffix in (".html", ".xml", ".j2"):
-            parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+            parts += [path.relative_to(templates).as_posix(), path.read_bytes()]
     return digest(*parts)

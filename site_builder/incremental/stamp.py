@@ -1,10 +1,10 @@
 """A cheap stamp of every build input, for the no-op fast path.
 
 In: the Config and the output folder. Out: a digest of the size and mtime of every
-file a build reads (config, content/papers, content/pages, templates, static, the
-package's own code and the versions of the libraries that shape bytes) plus the base
-URL. Equal stamps mean nothing can have changed,
-so a rebuild costs one stat per input file.
+file a build reads (config, content/papers, content/pages, content/dumps, templates,
+static, the package's own code and the versions of the libraries that shape bytes) plus
+the base URL. Equal stamps mean nothing can have changed, so a rebuild costs one stat
+per input file.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def input_stamp(config_path: Path, base_url: str | None, out: Path,
         return ""  # no stamp: the build goes on and reports the missing config
     parts = [base_url or "", str(out.resolve()),
              f"{config_path}:{st.st_size}:{st.st_mtime_ns}"]
-    for folder in (root / "content" / "pages", root / "templates", root / "static"):
+    # content/dumps: a dump config.yaml does not list is dated by its header (config.py).
+    for folder in (root / "content" / "pages", root / "content" / "dumps", root / "templates",
+                   root / "static"):
         _walk(folder, parts)
     parts += engine_stamp()
     if rest is not None:

@@ -87,8 +87,54 @@ def read_dump(path: Path, capture_date: dt.date | None) -> models.ParseResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DumpError(path.name, None, f"cannot read dump: {exc.strerror or exc}") from exc
+        # Line 1: nothing of the file could be read, so the problem starts there.
+        raise DumpError(path.name, 1, f"cannot read dump: {exc.strerror or exc}") from exc
     return parse_dump(decode_dump(data, path.name), path.name, capture_date)
+
+
+_MONTH_ONLY = re.compile(r"([A-Za-z]{3,9})\.?(?:,?\s+([0-9]{4}))?")
+
+
+@dataclass(frozen=True)
+class HeaderDate:
+    """The capture date a dump's header line names, for a dump config.yaml does not list."""
+
+    captured: dt.date
+    line: int
+    text: str
+
+
+def header_date(text: str, file_name: str, saved: dt.date) -> HeaderDate:
+    """The capture date in the header of a dump's text: its month and day (``Nov 26``),
+    the year written there, else the year of ``saved`` (the file's modification date),
+    or the year before when that would put the capture after the file was saved.
+
+    DumpError (file and line) when the header has no date, a date without a day
+    (``Nov``, ``November 2025``) or an impossible one. Pure."""
+    lines = [line.strip() for line in _normalise(text).split("\n")]
+    for index, raw in enumerate(lines):
+        number, line = index + 1, _unglue(raw) if raw else raw
+        if not line or line in _BOILERPLATE:
+            continue
+        match = _DATE.fullmatch(line)
+        month = _month(match[1]) if match else None
+        if match and month is not None and not match[4]:
+            year = int(match[3]) if match[3] else saved.year
+            try:
+                day = dt.date(year, month, int(match[2]))
+                if not match[3] and day > saved:  # saved in January, listed in December
+                    day = dt.date(year - 1, month, int(match[2]))
+            except ValueError:
+                raise DumpError(file_name, number, f"header date {_short(line)} is not a "
+                                f"real date in {year}") from None
+            return HeaderDate(day, number, line)
+        only = _MONTH_ONLY.fullmatch(line)
+        if only and _month(only[1]) is not None:
+            raise DumpError(file_name, number, f"header date {_short(line)} has no day: "
+                            "write it like 'Nov 26', or pin the date in config.yaml")
+        raise DumpError(file_name, number, "no capture date (a line like 'Nov 26') before "
+                        f"the first entry {_short(line, 40)}; pin the date in config.yaml")
+    raise DumpError(file_name, 1, "no capture date: the dump holds no header date or entry")
 
 
 def _normalise(text: str) -> str:

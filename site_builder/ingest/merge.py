@@ -16,16 +16,18 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from site_builder.config import Config, slugify
-from site_builder.content import FENCE, dump_paper, load_papers, split_front_matter
-from site_builder.errors import Diagnostic, DumpError
+from site_builder.content import FENCE, dump_paper, paper_from_bytes, rewrite_front_matter
+from site_builder.errors import DumpError
+from site_builder.ingest.commit import Hook, Planned, commit_plan
 from site_builder.ingest.dumps import read_dump
+from site_builder.ingest.report import DumpSummary, IngestReport, record_arrivals
 from site_builder.lock import project_lock
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
-from site_builder.write import commit_files
 
 # Fixed namespace: the same normalised title gives the same id on every machine.
 PAPER_NAMESPACE = uuid.UUID("6b0e6f0c-5d1a-4f55-9a35-3f1c3f0d7a11")
@@ -53,35 +55,6 @@ def slug_base(title: str, fallback_id: str) -> str:
     return slug
 
 
-@dataclass
-class DumpSummary:
-    file: str
-    entries: int = 0
-    warnings: int = 0
-    error: str | None = None
-
-
-@dataclass
-class IngestReport:
-    dumps: list[DumpSummary] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    errors: list[Diagnostic] = field(default_factory=list)
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    duplicates: int = 0
-    orphans: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [f"{d.file}: {d.entries} entries read, {d.warnings} warnings"
-               + (f", FAILED: {d.error}" if d.error else "") for d in self.dumps]
-        out.append(f"papers: {len(self.new)} new, {len(self.updated)} updated, "
-                   f"{self.unchanged} unchanged; {self.duplicates} duplicates merged; "
-                   f"{len(self.warnings)} warnings; {len(self.errors)} errors")
-        out += [f"no listed dump holds this paper any more (kept): {s}" for s in self.orphans]
-        return out
-
-
 def _merge(group: list[RawEntry]) -> dict[str, object]:
     """First non-empty value of each field, in dump order (config order, then line)."""
     def first(values: Iterable[object]) -> object:
@@ -101,19 +74,20 @@ def _update(existing: Paper, merged: dict[str, object], sources: tuple[SourceRef
     return replace(existing, sources=sources, **filled)  # type: ignore[arg-type]
 
 
-def _rewrite(path: Path, paper: Paper) -> bytes:
-    """New front matter, the curator's body kept byte for byte."""
-    text = path.read_text(encoding="utf-8")
-    _, body, _ = split_front_matter(text, str(path))
-    front = dump_paper(replace(paper, abstract="")).rstrip("\n")
-    return f"{front}\n{body}".encode() if body else f"{front}\n".encode()
-
-
 def parse_dumps(config: Config, report: IngestReport) -> list[ParseResult]:
     results = []
     for spec in config.dumps:
         summary = DumpSummary(spec.file)
         report.dumps.append(summary)
+        if spec.problem is not None:  # found in content/dumps/, header unreadable
+            summary.error = spec.problem.message
+            report.errors.append(spec.problem)
+            continue
+        if not spec.listed and spec.captured is not None:
+            report.found.append(
+                f"{spec.file}: not listed in config.yaml; captured {spec.captured.isoformat()} "
+                f"from its header (line {spec.header_line}, year from the file's date); "
+                f"to pin it, add under dumps: {spec.pin()}")
         try:
             result = read_dump(config.dumps_dir / spec.file, spec.captured)
         except DumpError as exc:
@@ -126,21 +100,42 @@ def parse_dumps(config: Config, report: IngestReport) -> list[ParseResult]:
     return results
 
 
-def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0) -> IngestReport:
-    """Merge every dump into content/papers/ under the project lock (lock.py)."""
+def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0,
+           hook: Hook | None = None) -> IngestReport:
+    """Merge every dump into content/papers/ under the project lock (lock.py). ``hook``
+    is called where ingest re-reads and renames each file (commit.py; for tests)."""
     with project_lock(config.root, "ingest", wait=lock_wait,
                       on_wait="waiting for another site-builder to finish"):
-        return _ingest(config, dry_run)
+        return _ingest(config, dry_run, hook)
 
 
-def _ingest(config: Config, dry_run: bool) -> IngestReport:
+def _load(papers_dir: Path, report: IngestReport) -> tuple[list[Paper], dict[str, bytes]]:
+    """Every entry, and the bytes each was read from (to notice a save made meanwhile)."""
+    if not papers_dir.is_dir():
+        return [], {}
+    papers, seen = [], {}
+    for path in sorted(papers_dir.glob("*.md")):
+        data = path.read_bytes()
+        papers.append(paper_from_bytes(data, path, report.warnings))
+        seen[path.stem] = data
+    return papers, seen
+
+
+def _ingest(config: Config, dry_run: bool, hook: Hook | None) -> IngestReport:
     report = IngestReport()
     results = parse_dumps(config, report)
     read_files = {r.file for r in results}
     order = {spec.file: index for index, spec in enumerate(config.dumps)}
 
-    existing = {p.id: p for p in load_papers(config.papers_dir, report.warnings)}
+    papers, seen_bytes = _load(config.papers_dir, report)
+    existing = {p.id: p for p in papers}
     taken = {p.slug for p in existing.values()}
+
+    def updated(old: Paper, merged: dict[str, object], seen: list[SourceRef]) -> Paper:
+        kept = [s for s in old.sources if s.file not in read_files]
+        sources = tuple(sorted(set(seen) | set(kept),
+                               key=lambda s: (order.get(s.file, len(order)), s.file, s.line)))
+        return _update(old, merged, sources)
 
     groups: dict[str, list[RawEntry]] = {}
     for result in results:
@@ -148,22 +143,24 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
             groups.setdefault(paper_id(entry.title), []).append(entry)
     report.duplicates = sum(len(g) - 1 for g in groups.values())
 
-    writes: dict[Path, bytes] = {}
+    plans: list[Planned] = []
     for pid, group in groups.items():
         merged = _merge(group)
         seen = [e.source for e in group]
         if pid in existing:
             old = existing[pid]
-            kept = [s for s in old.sources if s.file not in read_files]
-            sources = tuple(sorted(set(seen) | set(kept),
-                                   key=lambda s: (order.get(s.file, len(order)), s.file, s.line)))
-            paper = _update(old, merged, sources)
+            paper = updated(old, merged, seen)
             if paper == old:
                 report.unchanged += 1
                 continue
             path = config.papers_dir / f"{old.slug}.md"
-            writes[path] = _rewrite(path, paper)
+            text = seen_bytes[old.slug]
+            plans.append(Planned(path, text, rewrite_front_matter(text.decode(), str(path), paper),
+                                 partial(updated, merged=merged, seen=seen)))
             report.updated.append(old.slug)
+            if {s.file for s in paper.sources} - {s.file for s in old.sources}:
+                report.sourced.append(old.slug)
+                report.titles[old.slug] = old.title
             continue
         base = slug_base(group[0].title, pid)
         slug, n = base, 2
@@ -174,15 +171,17 @@ def _ingest(config: Config, dry_run: bool) -> IngestReport:
                       abstract=str(merged["abstract"]), published=merged["published"],  # type: ignore[arg-type]
                       authors=merged["authors"], submitter=merged["submitter"],  # type: ignore[arg-type]
                       comments=merged["comments"], sources=tuple(seen))  # type: ignore[arg-type]
-        writes[config.papers_dir / f"{slug}.md"] = dump_paper(paper).encode()
+        plans.append(Planned(config.papers_dir / f"{slug}.md", None, dump_paper(paper).encode()))
         report.new.append(slug)
+        report.titles[slug] = paper.title
 
     listed = set(order)
     report.orphans = sorted(p.slug for pid, p in existing.items()
                             if pid not in groups and not any(s.file in listed for s in p.sources))
-    if writes and not dry_run:
-        commit_files(writes)
+    if plans and not dry_run:
+        commit_plan(plans, hook)
+        record_arrivals(config.root, report)
     return report
 
 
-__all__ = ["FENCE", "IngestReport", "ingest", "paper_id", "slug_base", "title_key"]
+__all__ = ["FENCE", "DumpSummary", "IngestReport", "ingest", "paper_id", "slug_base", "title_key"]

@@ -82,6 +82,18 @@ class Renderer:
         self._cards_html: dict[tuple[str, int], Markup] = {}
         self._chrome: dict[tuple[str, tuple[tuple[str, Any], ...]], Markup] = {}
 
+    def shared_record(self) -> tuple[object, ...]:
+        """Every value all pages may show besides their own view: the template globals
+        that are data (site settings, nav links, site feed), the theme and tag chip
+        titles, and the dumps' capture dates (paper pages' sources). The build's salt
+        is made of exactly this (incremental/engine.render_salt)."""
+        data = sorted((k, v) for k, v in self.env.globals.items() if not callable(v))
+        # Chip names as the vocabulary gives them (a tag outside it shows its slug), not
+        # the tags this Site happens to hold: a quick rebuild's Site holds a few papers.
+        tag_names = sorted((t.slug, t.name) for t in self.site.config.tags)
+        return (repr(data), sorted(self.views.theme_titles.items()), tag_names,
+                sorted((f, c.isoformat() if c else None) for f, c in self.site.captured.items()))
+
     def chrome(self, template: str, **args: Any) -> Markup:
         """A piece of every page (header, footer) rendered once per distinct ``args``:
         it was a third of a paper page's rendering time."""

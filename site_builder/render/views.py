@@ -15,11 +15,25 @@ from markupsafe import Markup
 
 from site_builder import urls as U
 from site_builder.config import Theme
+from site_builder.models import Paper
 from site_builder.render.markdown import strip_bidi
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
 CARD_TAGS = 4
+
+
+def card_fields(paper: Paper, summary: str) -> View:
+    """What a card shows of the paper itself. The build digests exactly this for the
+    card's fingerprint (build/entries.py), so a field added here re-renders every list
+    that shows the paper: there is no second list of what a card shows."""
+    if paper.authors is not None:
+        authors_label: str | None = f"{paper.authors} author" + ("" if paper.authors == 1
+                                                                else "s")
+    else:
+        authors_label = strip_bidi(paper.submitter) if paper.submitter else None
+    return {"title": strip_bidi(paper.title), "summary": strip_bidi(summary),
+            "comments": paper.comments, "authors_label": authors_label}
 
 
 class Views:
@@ -45,22 +59,15 @@ class Views:
         cached = self._cards.get(entry.slug)
         if cached is not None:
             return cached
-        paper = entry.paper
-        if paper.authors is not None:
-            authors_label: str | None = f"{paper.authors} author" + ("" if paper.authors == 1
-                                                                    else "s")
-        else:
-            authors_label = strip_bidi(paper.submitter) if paper.submitter else None
+        # The rest of a card follows from the entry's card_key fields (slug, date,
+        # themes, tags) and the chip titles (in the build's salt).
         view = {
-            "title": strip_bidi(paper.title),
+            **card_fields(entry.paper, entry.summary),
             "url": self.links.url(U.paper_path(entry.slug)),
             "date_label": format_date(entry.date) if entry.date else "Undated",
             "date_iso": entry.date.isoformat() if entry.date else None,
             "themes": [self.theme_chip(s) for s in entry.themes],
             "tags": [self.tag_chip(s) for s in entry.tags[:CARD_TAGS]],
-            "summary": strip_bidi(entry.summary),
-            "comments": paper.comments,
-            "authors_label": authors_label,
         }
         self._cards[entry.slug] = view
         return view

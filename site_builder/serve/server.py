@@ -27,6 +27,13 @@ Choices, and why:
   worker thread, and changes during a build schedule exactly one more.
 - A changed dump or config.yaml re-runs ingest before the build (idempotent, curator-safe);
   the entries ingest writes are absorbed by the watcher, so they do not trigger a rebuild.
+- The curator's review page lives at ``<base path>_review/`` (reviewpage.py): made at
+  each request from content/papers/, never written into the site; its writes take
+  the project lock, so they land between builds.
+- Only requests naming our own address are answered (guard.py: the Host check stops
+  DNS rebinding, for pages, livereload.js and its socket alike); a path segment longer
+  than a file name can be is 404 without touching the disk; a connection silent for
+  ``IDLE`` seconds is closed; binding anything but loopback prints a warning.
 - A failed build prints ``FILE:LINE: message`` and, until a build succeeds, pages are
   replaced by an error page (escaped message, status 500) that carries the reload script;
   the previous site stays on disk, assets are still served, the server keeps running.
@@ -38,7 +45,6 @@ import asyncio
 import errno
 import html
 import json
-import mimetypes
 import socket
 import sys
 import threading
@@ -46,21 +52,26 @@ import traceback
 import webbrowser
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from livereload.handlers import LiveReloadJSHandler
-from tornado import httpserver, netutil, web, websocket
+from tornado import httpserver, httputil, netutil, web, websocket
 
 from site_builder.build.pipeline import build_site
 from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
 from site_builder.ingest.merge import ingest
+from site_builder.serve.guard import host_allowed, is_loopback
+from site_builder.serve.reviewpage import ReviewHandler, ReviewPage
+from site_builder.serve.routing import Reply, inject, page, route
 from site_builder.serve.watch import POLL, QUIET, Rebuilder, Watcher
 from site_builder.urls import Urls
 
 PROTOCOL = "http://livereload.com/protocols/official-7"
+IDLE = 30.0
+"""Seconds a connection may stay silent (keep-alive, or a request sent slowly) before
+the server closes it, so idle or slowloris clients cannot pile up."""
+MAX_BODY = 1024 * 1024
 Log = Callable[[str], None]
 
 
@@ -72,79 +83,18 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def is_html(self) -> bool:
-        return self.headers.get("Content-Type", "").startswith("text/html")
-
-
-def _redirect(status: int, location: str) -> Reply:
-    return Reply(status, headers={"Location": location})
-
-
-def _file(path: Path, status: int = 200) -> Reply:
-    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/xml", "application/javascript",
-                                            "application/json"):
-        kind += "; charset=utf-8"
-    return Reply(status, path.read_bytes(), {"Content-Type": kind})
-
-
-def _page(status: int, title: str, body: str) -> Reply:
-    doc = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-           '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;'
-           'padding:0 1rem}pre{background:#fee;border:1px solid #c33;padding:1rem;'
-           f'white-space:pre-wrap}}</style></head><body>\n<h1>{title}</h1>\n{body}\n</body></html>\n')
-    return Reply(status, doc.encode(), {"Content-Type": "text/html; charset=utf-8"})
-
-
-def route(out: Path, base: str, raw_path: str, query: str = "") -> Reply:
-    """What GitHub Pages answers for ``raw_path`` when the site in ``out`` lives at ``base``."""
-    path = unquote(raw_path)
-    suffix = f"?{query}" if query else ""
-    if path != base and (path == "/" or path + "/" == base):
-        return _redirect(302 if path == "/" else 301, base + suffix)
-    rel = path[len(base):] if path.startswith(base) else None
-    if rel is None or "\x00" in rel or any(p in (".", "..") for p in rel.split("/")):
-        link = html.escape(base)
-        return _page(404, "Not found", f'<p>Outside the site, which lives at <a href="{link}">'
-                                       f"{link}</a>.</p>")
-    root = out.resolve()
-    target = (root / rel).resolve()
-    if target != root and root not in target.parents:
-        return _page(404, "Not found", "<p>Outside the site.</p>")
-    if target.is_dir():
-        if rel and not rel.endswith("/"):
-            return _redirect(301, raw_path + "/" + suffix)
-        target = target / "index.html"
-    if target.is_file():
-        return _file(target)
-    if (root / "404.html").is_file():
-        return _file(root / "404.html", 404)
-    return _page(404, "Not found", "<p>No page here, and the site has no 404.html.</p>")
-
-
-def inject(body: bytes, script: bytes) -> bytes:
-    """Put the reload script before the last ``</body>`` (or at the end)."""
-    at = body.lower().rfind(b"</body>")
-    return body + script if at < 0 else body[:at] + script + body[at:]
-
-
 class PreviewServer:
     """The build + watch + serve loop. start() returns once the first build is done and
     the server listens; the event loop, the watcher and the builds run in threads."""
 
     def __init__(self, config_path: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
-                 *, quiet: float = QUIET, poll: float = POLL, log: Log = _say) -> None:
+                 *, quiet: float = QUIET, poll: float = POLL, log: Log = _say,
+                 idle: float = IDLE) -> None:
         self.config_path = config_path.resolve()
         self.out = out.resolve()
         self.host, self.port = host, port
         self.log = log
+        self.idle = idle
         self.base_path = "/"  # from the config at each build; "/" until one has loaded
         self.error: str | None = None  # the last build's error, shown instead of pages
         self.clients: set[websocket.WebSocketHandler] = set()  # event loop thread only
@@ -154,6 +104,7 @@ class PreviewServer:
         self.watcher = Watcher([root / "content", root / "templates", root / "static",
                                 self.config_path], self.out, self._changed, poll)
         self.rebuilder = Rebuilder(self.build, quiet)
+        self.review = ReviewPage(self.config_path, log, self._written)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -164,6 +115,14 @@ class PreviewServer:
 
     def _changed(self, paths: set[Path]) -> None:
         self.rebuilder.changed(paths)
+
+    def _written(self, path: Path) -> None:
+        """The review page wrote ``path``: rebuild now, without waiting for a poll."""
+        self.watcher.absorb([path])
+        self.rebuilder.changed({path})
+
+    def host_allowed(self, host_header: str | None) -> bool:
+        return host_allowed(host_header, self.host, self.port)
 
     def build(self, changed: frozenset[Path] = frozenset()) -> None:
         """Ingest if a dump or config.yaml changed, then build; report, then reload."""
@@ -179,7 +138,8 @@ class PreviewServer:
                         self.watcher.absorb(config.papers_dir / f"{slug}.md"
                                             for slug in report.new + report.updated)
                     self.ingests += 1
-                    for line in [*map(str, report.warnings), *report.lines()]:
+                    for line in [*map(str, report.warnings),
+                                 *report.lines(f"{self.url}_review/")]:
                         self.log(f"ingest: {line}")
                     if report.errors:
                         raise SiteBuilderError("ingest", None, "\n".join(map(str, report.errors)))
@@ -222,7 +182,7 @@ class PreviewServer:
         """The response for a request; call with the site lock held."""
         answer = route(self.out, self.base_path, raw_path, query)
         if self.error is not None and answer.is_html:
-            answer = _page(500, "Build failed", "<p>The preview reloads by itself when the "
+            answer = page(500, "Build failed", "<p>The preview reloads by itself when the "
                            f"build succeeds.</p>\n<pre>{html.escape(self.error)}</pre>")
         if answer.is_html:
             answer.body = inject(answer.body, f'<script src="/livereload.js?port={self.port}">'
@@ -259,10 +219,12 @@ class PreviewServer:
         self._stopped = asyncio.Event()
         app = web.Application([
             (r"/livereload", _LiveReloadSocket, {"server": self}),
-            (r"/livereload\.js", LiveReloadJSHandler),
+            (r"/livereload\.js", _LiveReloadJS, {"server": self}),
+            (r"(?:/.*)?/_review(?:/.*)?", ReviewHandler, {"server": self}),
             (r"/.*", _PagesHandler, {"server": self}),
         ], log_function=_quiet)
-        http = httpserver.HTTPServer(app)
+        http = httpserver.HTTPServer(app, idle_connection_timeout=self.idle,
+                                     body_timeout=self.idle, max_body_size=MAX_BODY)
         http.add_sockets(sockets)
         ready.set()
         await self._stopped.wait()
@@ -286,7 +248,23 @@ def _quiet(handler: web.RequestHandler) -> None:
     """No access log: the terminal is for build results and errors."""
 
 
-class _PagesHandler(web.RequestHandler):
+class _HostChecked:
+    """Every request, pages, script and socket alike, must name our address (guard.py)."""
+
+    server: PreviewServer
+    request: httputil.HTTPServerRequest
+
+    def prepare(self) -> None:
+        if not self.server.host_allowed(self.request.host):
+            raise web.HTTPError(403, "Host not allowed")
+
+
+class _LiveReloadJS(_HostChecked, LiveReloadJSHandler):  # type: ignore[misc]
+    def initialize(self, server: PreviewServer) -> None:
+        self.server = server
+
+
+class _PagesHandler(_HostChecked, web.RequestHandler):
     def initialize(self, server: PreviewServer) -> None:
         self.server = server
 
@@ -302,7 +280,7 @@ class _PagesHandler(web.RequestHandler):
         await self.get()
 
 
-class _LiveReloadSocket(websocket.WebSocketHandler):
+class _LiveReloadSocket(_HostChecked, websocket.WebSocketHandler):
     """The livereload protocol (official-7): answer 'hello', then send 'reload' messages."""
 
     def initialize(self, server: PreviewServer) -> None:
@@ -327,6 +305,10 @@ def serve(config_path: Path, out: Path, host: str = "127.0.0.1", port: int = 800
           open_browser: bool = False) -> int:
     """The ``serve`` verb: run until Ctrl-C (exit 0); 1 when the server cannot start."""
     server = PreviewServer(config_path, out, host, port)
+    if not is_loopback(host):
+        print(f"warning: --host {host} makes the preview reachable from other machines, "
+              "its review page included (which writes content/papers/); "
+              "serve on 127.0.0.1 unless you mean it", file=sys.stderr)
     try:
         server.start()
         _say(f"serving {server.url} (watching content/, templates/, static/, "
