@@ -9,7 +9,8 @@ The site is judged as GitHub Pages serves it under its base path: a reference re
 against its file's URL (``/repo/papers/x/``), must stay under the base path and map to
 a file (``dir/`` -> ``dir/index.html``; ``page`` -> ``page``, ``page.html`` or
 ``page/index.html``); a ``#fragment`` must be an id on the target page.
-feedparser and lxml are dev-time dependencies, imported only when ``check`` runs.
+feedparser, lxml and pybtex are dev-time dependencies, imported only when ``check`` runs.
+BibTeX, JSON Feed, JSON-LD and the advertised alternates: check_formats.py.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class Page:
     problems: tuple[Finding, ...]
     ids: frozenset[str]
     refs: tuple[str, ...]
+    alternates: tuple[tuple[str, str], ...] = ()
+    """(type, href) of each <link rel="alternate">."""
+    json_ld: tuple[str, ...] = ()
+    """The text of each <script type="application/ld+json">."""
 
 
 def css_refs(text: str) -> list[str]:
@@ -104,8 +109,13 @@ def parse_page(path: Path) -> Page:
         return Page((*errors, ("", "empty page")), frozenset(), ())
     elements = list(tree.getroot().iter(etree.Element))
     ids = {e.get("id") or (e.get("name") if e.tag == "a" else None) for e in elements}
+    alternates = tuple((e.get("type") or "", e.get("href") or "") for e in elements
+                       if e.tag == "link" and "alternate" in (e.get("rel") or "").split())
+    json_ld = tuple(e.text or "" for e in elements
+                    if e.tag == "script" and e.get("type") == "application/ld+json")
     return Page((*errors, *page_problems(tree)), frozenset(i for i in ids if i),
-                tuple(ref for element in elements for ref in element_refs(element)))
+                tuple(ref for element in elements for ref in element_refs(element)),
+                alternates, json_ld)
 
 
 class Site:
@@ -319,14 +329,17 @@ def print_problems(result: Result, per_kind: int = 5) -> None:
 
 
 def run_checks(site: Site) -> list[Result]:
+    from site_builder.check_formats import run_format_checks
+
     return [check_feeds(site), check_html(site), check_links(site), check_sitemap(site),
-            check_hosts(site)]
+            check_hosts(site), *run_format_checks(site)]
 
 
 def check_site(site_dir: Path, base_url: str | None = None,
                config_path: Path | None = None) -> int:
     started = time.perf_counter()
-    for package in (name for name in ("feedparser", "lxml") if find_spec(name) is None):
+    for package in (name for name in ("feedparser", "lxml", "pybtex")
+                    if find_spec(name) is None):
         print(f"error: `site-builder check` needs the Python package {package!r} "
               f"(pip install {package}; `make venv` installs the dev dependencies)",
               file=sys.stderr)

@@ -67,6 +67,20 @@ def section_path(name: str, page: int = 1) -> str:
     return f"{name}/" + (f"page/{page}/" if page > 1 else "")
 
 
+def paper_bib_path(slug: str) -> str:
+    """A paper's BibTeX file, named after it (a download keeps a telling name)."""
+    return f"papers/{slug}/{slug}.bib"
+
+
+def theme_bib_path(slug: str) -> str:
+    return f"themes/{slug}/{slug}.bib"
+
+
+def json_feed_path(section: str) -> str:
+    """The JSON Feed of a section (the third format, beside feed_paths')."""
+    return f"{section}feed.json"
+
+
 def feed_paths(section: str) -> tuple[str, str]:
     """(RSS, Atom) paths of the feed of a section ('' for the whole site, 'themes/x/', ...)."""
     return f"{section}feed.xml", f"{section}atom.xml"

@@ -451,3 +451,39 @@ def test_a_crash_in_a_quick_rebuild_leaves_a_correct_next_build(
     _edit(page, "note: First.", "note: Second.")
     assert files(build(digest)) == files(build(digest, "clean", clean=True))
     assert "Second." in (site / "papers/another-paper-about-scaling/index.html").read_text()
+
+
+def metadata_outputs(site: Path) -> dict[str, bytes]:
+    """The BibTeX files, JSON Feeds and paper pages (citation tags, JSON-LD, Cite block)."""
+    return {rel: data for rel, data in files(site).items()
+            if rel.endswith((".bib", ".json")) or rel.startswith("papers/")}
+
+
+@pytest.mark.parametrize("field", ["title", "theme title", "published", "note"])
+def test_metadata_outputs_follow_an_edit(digest: Path, field: str) -> None:
+    """Each edit reaches the .bib files and JSON Feeds that show it (incremental ==
+    clean, and the incremental build did change them); a note edit (the quick way)
+    leaves them as they were, since none of them shows a note."""
+    slug = "long-context-training-recipes"
+    site = build(digest)
+    before = metadata_outputs(site)
+    paper = digest / "content/papers" / f"{slug}.md"
+    old, new, path = {
+        "title": ("title: Long-Context Training Recipes", "title: Long-Context {Recipes} 50%",
+                  paper),
+        "theme title": ("title: Long context", "title: Long inputs", digest / "config.yaml"),
+        "published": ("published: 2025-03-05", "published: 2024-02-29", paper),
+        "note": ("note: ''", "note: A note.", paper),
+    }[field]
+    _edit(path, old, new)
+    result = build_site(digest / "config.yaml", site)
+    after = metadata_outputs(site)
+    assert after == metadata_outputs(build(digest, "clean", clean=True))
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    bib, feed = f"papers/{slug}/{slug}.bib", "themes/long-context/feed.json"
+    if field == "note":
+        assert result.quick and changed == {f"papers/{slug}/index.html"}
+    else:
+        assert {bib, "feed.json", feed, "themes/long-context/long-context.bib"} <= changed
+        shown = {"title": "50\\%", "theme title": "Long inputs", "published": "2024-02-29"}
+        assert shown[field] in after[bib].decode() and shown[field] not in before[bib].decode()

@@ -69,6 +69,64 @@ def test_built_site_passes(built: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert re.search(r"^check feeds: ok \(\d+ feeds: \d+ Atom, \d+ RSS; \d+ entries\)$", out, re.M)
     for name in ("html", "links", "sitemap", "hosts"):
         assert f"check {name}: ok (" in out
+    bibs = len(list(built.rglob("*.bib")))
+    papers = len(list(built.glob("papers/*/index.html")))
+    assert bibs > papers  # one per paper, one per theme
+    assert re.search(rf"^check bibtex: ok \({bibs} files, \d+ entries\)$", out, re.M), out
+    feeds = len(list(built.rglob("feed.json")))
+    assert re.search(rf"^check jsonfeed: ok \({feeds} JSON Feeds, \d+ items\)$", out, re.M)
+    assert f"check jsonld: ok ({papers} blocks in {papers} pages)" in out
+    assert re.search(r"^check alternates: ok \(\d+ advertised alternates\)$", out, re.M)
+
+
+BIB = "papers/data-selection-by-importance/data-selection-by-importance.bib"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.replace("title = {", "title = {{", 1), "pybtex:"),
+    (lambda t: t + "\n" + t, "pybtex:"),  # the same key twice
+    (lambda t: re.sub(r"  title = \{.*\},\n", "", t), "entry has no title"),
+])
+def test_broken_bibtex_is_named(site: Path, built: Path, change: Callable[[str], str],
+                                message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(site / BIB, change)
+    found = new_problems(site, built)
+    assert [p.check for p in found] == ["bibtex"] and message in found[0].message, found
+    status, out = report(site, capsys)
+    assert status == 1 and "check bibtex: FAIL, 1 problems" in out
+    assert_named(out, BIB, message)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.replace('"version": "https://jsonfeed.org/version/1.1"',
+                         '"version": "https://jsonfeed.org/version/1"'), "version is not"),
+    (lambda t: t.replace('"content_html"', '"content"', 1), "neither content_html"),
+    (lambda t: t.replace('"date_published": "', '"date_published": "x', 1), "RFC 3339"),
+    (lambda t: t.replace("papers/data-selection-by-importance/", "papers/gone/", 1),
+     "does not resolve"),
+    (lambda t: t.replace("repo/feed.json", "repo/atom.xml", 1), "feed_url does not lead"),
+    (lambda t: t[:-3], "not JSON"),
+])
+def test_broken_json_feed_is_named(site: Path, built: Path, change: Callable[[str], str],
+                                   message: str) -> None:
+    edit(site / "feed.json", change)
+    found = [p for p in new_problems(site, built) if p.check == "jsonfeed"]
+    assert len(found) == 1 and message in found[0].message, found
+    assert found[0].file == "feed.json"
+
+
+def test_broken_json_ld_is_named(site: Path, built: Path) -> None:
+    edit(site / PAPER, lambda t: t.replace('"@type": "ScholarlyArticle",', '"@type": ,', 1))
+    found = new_problems(site, built)
+    assert [(p.check, p.file) for p in found] == [("jsonld", PAPER)]
+    assert "not JSON" in found[0].message
+
+
+def test_missing_alternate_is_named(site: Path, built: Path) -> None:
+    (site / BIB).unlink()
+    found = {p.check: p for p in new_problems(site, built)}
+    assert "alternates" in found and found["alternates"].file == PAPER
+    assert "application/x-bibtex" in found["alternates"].message
 
 
 @pytest.mark.parametrize(("href", "why"), [

@@ -31,6 +31,7 @@ from site_builder.lock import project_lock
 from site_builder.models import OutputFile
 
 if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
+    from site_builder.render.bibtex import BibJob
     from site_builder.render.feeds import FeedJob, FeedWriter
     from site_builder.render.pages import Renderer
     from site_builder.render.templating import PageJob
@@ -115,6 +116,7 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     )
     from site_builder.build.parallel import fork_map
     from site_builder.build.related import related_file, related_map
+    from site_builder.render.bibtex import BibJob, BibWriter
     from site_builder.render.feeds import FeedJob, FeedWriter
     from site_builder.render.pages import Renderer
     from site_builder.render.sitefiles import pages_files, static_files
@@ -154,12 +156,15 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     markdown = cached_markdown(cache, used_html)
     renderer = Renderer(site, links, env, related_of, markdown)
     feeds = FeedWriter(site, links, markdown)
+    bibs = BibWriter(site, links)
     page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
+    bib_jobs = list(bibs.jobs())
 
     salt = render_salt(renderer.shared_record(), config.root / "templates")
     fingerprints: dict[str, str] = {}
     todo_pages: list[PageJob] = []
     todo_feeds: list[FeedJob] = []
+    todo_bibs: list[BibJob] = []
     for job in page_jobs:
         fp = digest(salt, job.fingerprint_material())
         _claim(fingerprints, job.path, fp)
@@ -171,15 +176,21 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
             _claim(fingerprints, path, fp)
         if not all(record.is_current(path, fp) for path in feed.paths):
             todo_feeds.append(feed)
+    for bib in bib_jobs:  # planned like a feed: its fingerprint is its entries' fields
+        fp = digest(salt, bib.fingerprint_material())
+        _claim(fingerprints, bib.path, fp)
+        if not record.is_current(bib.path, fp):
+            todo_bibs.append(bib)
 
     clock.lap("plan")
     # Feeds first: they cost the most each, and early chunks spread best over workers.
-    tasks: list[PageJob | FeedJob] = [*todo_feeds, *todo_pages]
+    tasks: list[PageJob | FeedJob | BibJob] = [*todo_feeds, *todo_pages, *todo_bibs]
 
     def render_range(start: int, stop: int) -> list[str]:
         staged: list[str] = []
         for task in tasks[start:stop]:
             outputs = (feeds.write(task) if isinstance(task, FeedJob)
+                       else [bibs.write(task)] if isinstance(task, BibJob)
                        else [render_page(env, task)])
             staged += [o.path for o in outputs if record.stage(o)]
         return staged
@@ -196,7 +207,8 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         if record.stage(output):
             staged.append(output.path)
 
-    result.stats.rendered = len(todo_pages) + 2 * len(todo_feeds)
+    result.stats.rendered = (len(todo_pages) + sum(len(f.paths) for f in todo_feeds)
+                             + len(todo_bibs))
     result.warnings = [str(d) for d in diagnostics]
     clock.lap("extras")
     # Indexed before anything moves: a failing indexer leaves the previous site whole.

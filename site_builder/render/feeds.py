@@ -1,4 +1,5 @@
-"""RSS 2.0 and Atom 1.0 feeds (feedgen) for the site, every theme and every tag; OPML.
+"""RSS 2.0, Atom 1.0 (feedgen) and JSON Feed 1.1 (jsonfeed.py) feeds for the site, every
+theme and every tag; OPML.
 
 In: a Site, its Urls and the Views (for the rendered abstract). Out: OutputFiles.
 
@@ -6,7 +7,8 @@ Trust rules: an entry's id is ``urn:uuid:<paper id>``, the id recorded at ingest
 it survives a new base_url, a rebuild and a curator's title edit. Dates are UTC
 midnight of the paper's date; a paper with no date at all gets FALLBACK_DATE (never
 the build time); a feed's updated/lastBuildDate is its newest entry's date, so an
-unchanged digest gives byte-identical feeds.
+unchanged digest gives byte-identical feeds. One FeedJob makes all three formats from one
+choice of entries, so they list the same items under the same ids.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from site_builder import urls as U
 from site_builder.models import OutputFile
-from site_builder.render.markdown import strip_bidi
+from site_builder.render.jsonfeed import json_feed, json_item
+from site_builder.render.markdown import strip_invisible
 from site_builder.render.xmlescape import quoteattr
 from site_builder.site import Entry, Site
 
@@ -45,7 +48,7 @@ def feed_id(section: str) -> str:
 
 @dataclass(frozen=True)
 class FeedJob:
-    """One feed (RSS and Atom files) and the entries it lists."""
+    """One feed (RSS, Atom and JSON Feed files) and the entries it lists."""
 
     section: str
     title: str
@@ -53,8 +56,8 @@ class FeedJob:
     entries: tuple[Entry, ...]
 
     @property
-    def paths(self) -> tuple[str, str]:
-        return U.feed_paths(self.section)
+    def paths(self) -> tuple[str, str, str]:
+        return (*U.feed_paths(self.section), U.json_feed_path(self.section))
 
     def fingerprint_material(self) -> str:
         # What an item shows (FeedWriter.add_entry), not the whole paper: a curator's
@@ -87,8 +90,8 @@ class FeedWriter:
         rss_path, atom_path = U.feed_paths(section)
         fg = FeedGenerator()
         fg.id(feed_id(section))
-        fg.title(strip_bidi(title))
-        fg.subtitle(" ".join(subtitle.split()) or title)
+        fg.title(strip_invisible(title))
+        fg.subtitle(strip_invisible(" ".join(subtitle.split()) or title))
         fg.language(cfg.language)
         fg.author({"name": cfg.author})
         fg.generator("site-builder")
@@ -96,8 +99,11 @@ class FeedWriter:
         newest = max((entry_datetime(e) for e in chosen), default=FALLBACK_DATE)
         fg.updated(newest)
         fg.lastBuildDate(newest)
+        items = []
         for entry in chosen:
-            self.add_entry(fg, entry)
+            content = self.abstract_html(entry)
+            self.add_entry(fg, entry, content)
+            items.append(self.json_item(entry, content))
         # Self links differ per format. RSS takes its channel <link> from the last link
         # added, so the page link goes last there.
         home = {"href": self.links.abs_url(section), "rel": "alternate"}
@@ -105,28 +111,45 @@ class FeedWriter:
         atom = fg.atom_str(pretty=True)
         fg.link([{"href": self.links.abs_url(rss_path), "rel": "self"}, home], replace=True)
         rss = fg.rss_str(pretty=True)
-        return [OutputFile(rss_path, rss), OutputFile(atom_path, atom)]
+        json_path = U.json_feed_path(section)
+        data = json_feed(strip_invisible(title), strip_invisible(" ".join(subtitle.split())
+                                                                 or title),
+                         self.links.abs_url(section), self.links.abs_url(json_path),
+                         cfg.language, strip_invisible(cfg.author), items)
+        return [OutputFile(rss_path, rss), OutputFile(atom_path, atom),
+                OutputFile(json_path, data)]
 
-    def add_entry(self, fg: FeedGenerator, entry: Entry) -> None:
+    def json_item(self, entry: Entry, content: str) -> dict[str, object]:
+        """The JSON Feed item of an entry: what add_entry writes, in JSON Feed's terms
+        (tags are the labels of the Atom categories)."""
+        paper = entry.paper
+        tags = [strip_invisible(self.theme_titles.get(s, s)) for s in entry.themes]
+        tags += [strip_invisible(self.tag_names.get(s, s)) for s in entry.tags]
+        return json_item(f"urn:uuid:{paper.id}", self.links.abs_url(U.paper_path(entry.slug)),
+                         strip_invisible(paper.title), content,
+                         strip_invisible(entry.summary) or strip_invisible(paper.title),
+                         entry_datetime(entry), tags)
+
+    def add_entry(self, fg: FeedGenerator, entry: Entry, content: str) -> None:
         paper = entry.paper
         when = entry_datetime(entry)
         fe = fg.add_entry(order="append")
         fe.id(f"urn:uuid:{paper.id}")
         fe.guid(f"urn:uuid:{paper.id}", permalink=False)
-        fe.title(strip_bidi(paper.title))
+        fe.title(strip_invisible(paper.title))
         fe.link(href=self.links.abs_url(U.paper_path(entry.slug)), rel="alternate")
-        fe.content(self.abstract_html(entry), type="html")
+        fe.content(content, type="html")
         # Readers render an RSS <description> as HTML, so the plain-text summary goes in
         # escaped (type html): markup quoted in an abstract stays text, never runs.
-        fe.summary(html.escape(strip_bidi(entry.summary) or strip_bidi(paper.title)),
+        fe.summary(html.escape(strip_invisible(entry.summary) or strip_invisible(paper.title)),
                    type="html")
         fe.published(when)
         fe.updated(when)
         for slug in entry.themes:
-            fe.category(term=slug, label=self.theme_titles.get(slug, slug),
+            fe.category(term=slug, label=strip_invisible(self.theme_titles.get(slug, slug)),
                         scheme=self.links.abs_url("themes/"))
         for slug in entry.tags:
-            fe.category(term=slug, label=self.tag_names.get(slug, slug),
+            fe.category(term=slug, label=strip_invisible(self.tag_names.get(slug, slug)),
                         scheme=self.links.abs_url("tags/"))
 
     def jobs(self) -> Iterator[FeedJob]:
@@ -146,8 +169,10 @@ class FeedWriter:
         outlines += [(f"{t.title} · {cfg.title}", U.theme_path(t.slug), t.slug)
                      for t, _ in self.site.by_theme]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
-                 f"  <head><title>{_xml_text(cfg.title)} feeds</title></head>", "  <body>"]
-        for title, section, _ in outlines:
+                 f"  <head><title>{_xml_text(strip_invisible(cfg.title))} feeds</title></head>",
+                 "  <body>"]
+        for raw_title, section, _ in outlines:
+            title = strip_invisible(raw_title)
             rss, _atom = U.feed_paths(section)
             lines.append(
                 f"    <outline type=\"rss\" text={quoteattr(title)} title={quoteattr(title)} "

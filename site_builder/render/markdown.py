@@ -2,8 +2,9 @@
 
 In: untrusted Markdown text. Out: HTML where any tag in the text is escaped, bare URLs
 are links (linkify), and links with unsafe schemes (javascript:, data:, vbscript:)
-are refused by markdown-it's validateLink. Bidi override characters are neutralised
-so a title or abstract cannot reorder the text around it.
+are refused by markdown-it's validateLink. Bidi override characters and other invisible
+controls are removed (strip_invisible), so a title or abstract cannot reorder the text
+around it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,29 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported on first use: a rebuild often renders no Markdown at all
     from markdown_it import MarkdownIt
 
-# U+202A..U+202E embeddings/overrides and U+2066..U+2069 isolates.
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing but can change what the text around them looks like or
+# means: bidi embeddings, overrides, isolates and marks (U+202A..U+202E, U+2066..U+2069,
+# U+200E/F, U+061C), C0 and C1 controls (tab, line feed and carriage return are kept:
+# they are whitespace, and XML allows them), zero-width space, word joiner and the
+# invisible operators (U+200B, U+2060..U+2064), the byte-order mark and the
+# interlinear annotation marks. Not U+200C/U+200D (ZWNJ/ZWJ): Persian, Indic scripts
+# and emoji need them.
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f"
+                       "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]")
+# Line and paragraph separators end a line in JavaScript and some readers: a space.
+SEPARATORS = re.compile("[\u2028\u2029]")
 
 
-def strip_bidi(text: str) -> str:
-    return BIDI_CONTROLS.sub("", text)
+def strip_invisible(text: str) -> str:
+    """Text without invisible control characters: what every title, attribute value,
+    feed, OPML, sitemap and JSON field carries (and what Markdown is rendered from)."""
+    if text.isascii() and text.isprintable():  # the common case, ten times faster
+        return text
+    return SEPARATORS.sub(" ", INVISIBLE.sub("", text))
+
+
+strip_bidi = strip_invisible
+"""The older name: bidi controls are among what strip_invisible removes."""
 
 
 def quick_linkify() -> Any:
@@ -72,5 +90,5 @@ def _parser() -> MarkdownIt:
 
 
 def render_markdown(text: str) -> str:
-    html: str = _parser().render(strip_bidi(text))
+    html: str = _parser().render(strip_invisible(text))
     return html

@@ -23,7 +23,7 @@ from site_builder import urls as U
 from site_builder.content import split_front_matter
 from site_builder.errors import ContentError
 from site_builder.render.charts import bar_chart_svg, matrix_svg, timeline_svg
-from site_builder.render.markdown import render_markdown
+from site_builder.render.markdown import render_markdown, strip_invisible
 from site_builder.render.templating import PageJob
 from site_builder.render.views import View, Views
 from site_builder.site import Entry, Site, sort_key
@@ -64,7 +64,8 @@ class Renderer:
         self.views = Views(site, links, markdown)
         settings = site.config.site
         rss, atom = U.feed_paths("")
-        self.site_feed = {"title": settings.title, "rss": links.url(rss), "atom": links.url(atom)}
+        self.site_feed = {"title": settings.title, "rss": links.url(rss), "atom": links.url(atom),
+                          "json": links.url(U.json_feed_path(""))}
         env.globals.update({
             "url": links.url,
             "abs_url": links.abs_url,
@@ -75,7 +76,8 @@ class Renderer:
                 ("home", ""), ("themes", "themes/"), ("tags", "tags/"), ("archive", "archive/"),
                 ("feeds", "feeds/"), ("about", "about/"), ("search", "search/"),
                 ("discussed", "discussed/"), ("stats", "stats/"))},
-            "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"]},
+            "site_feed": {"rss": self.site_feed["rss"], "atom": self.site_feed["atom"],
+                          "json": self.site_feed["json"]},
             "card_html": self.card_html,
             "chrome": self.chrome,
         })
@@ -113,11 +115,16 @@ class Renderer:
         return html
 
     def page_meta(self, path: str, title: str, description: str, section: str,
-                  feed: View | None = None, og_type: str = "website") -> View:
+                  feed: View | None = None, og_type: str = "website",
+                  alternates: list[View] | None = None) -> View:
+        """``alternates``: other formats of the page ({type, title, href}), e.g. BibTeX."""
         feeds = [self.site_feed] + ([feed] if feed else [])
-        return {"title": title, "description": " ".join(description.split())[:300],
+        # Cleaned here too (finalize cleans every template output): the view, and so the
+        # fingerprint, holds what the page shows.
+        return {"title": strip_invisible(title),
+                "description": " ".join(strip_invisible(description).split())[:300],
                 "canonical": self.links.abs_url(path), "og_type": og_type, "feeds": feeds,
-                "section": section, "is_home": path == ""}
+                "section": section, "is_home": path == "", "alternates": alternates or []}
 
     def render(self, template: str, path: str, **context: Any) -> PageJob:
         """Describe a page; rendering happens later, only if its inputs changed."""
@@ -179,7 +186,9 @@ class Renderer:
                 years[entry.year_label] = years.get(entry.year_label, 0) + 1
             svg = Markup(timeline_svg(sorted(years.items()), theme.title))
             feed = {"title": f"{theme.title} · {self.site.config.site.title}",
-                    "rss": view["rss"], "atom": view["atom"]}
+                    "rss": view["rss"], "atom": view["atom"], "json": view["json"]}
+            bib = {"type": "application/x-bibtex", "href": view["bib"],
+                   "title": f"{theme.title}: BibTeX of every paper"}
             for path, chunk, pagination in self.paginate(
                     entries, partial(U.theme_path, theme.slug)):
                 title = theme.title + (f" (page {pagination['page']})"
@@ -187,7 +196,8 @@ class Renderer:
                 yield self.render_listing("theme.html", path, {"papers": chunk}, theme=view,
                                           pagination=pagination, timeline_svg=svg,
                                           page=self.page_meta(path, title, theme.description,
-                                                              "themes", feed))
+                                                              "themes", feed,
+                                                              alternates=[bib]))
 
     def tags(self) -> Iterator[PageJob]:
         views = sorted((self.views.tag(info, len(es)) for info, es in self.site.by_tag),
@@ -199,7 +209,7 @@ class Renderer:
         for info, entries in self.site.by_tag:
             view = self.views.tag(info, len(entries))
             feed = {"title": f"Tag {info.name} · {self.site.config.site.title}",
-                    "rss": view["rss"], "atom": view["atom"]}
+                    "rss": view["rss"], "atom": view["atom"], "json": view["json"]}
             for path, chunk, pagination in self.paginate(
                     entries, partial(U.tag_path, info.slug)):
                 title = f"Tag: {info.name}" + (f" (page {pagination['page']})"
@@ -235,8 +245,11 @@ class Renderer:
 
         def make_context() -> dict[str, Any]:
             view = self.views.paper(entry, related)
+            bib = {"type": "application/x-bibtex", "title": "BibTeX",
+                   "href": view["bibtex"]["url"]}
             return {"paper": view, "page": self.page_meta(path, view["title"], entry.summary,
-                                                          "paper", og_type="article")}
+                                                          "paper", og_type="article",
+                                                          alternates=[bib])}
 
         key = "\0".join([entry.key, *(r.card_key for r in related)])
         return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key)
@@ -252,20 +265,21 @@ class Renderer:
 
     def feeds_page(self) -> PageJob:
         feeds = [{"title": "Every paper", "kind": "site", "html_url": self.links.url(""),
-                  "rss": self.site_feed["rss"], "atom": self.site_feed["atom"]}]
+                  "rss": self.site_feed["rss"], "atom": self.site_feed["atom"],
+                  "json": self.site_feed["json"]}]
         for theme, entries in self.site.by_theme:
             view = self.views.theme(theme, len(entries))
             feeds.append({"title": theme.title, "kind": "theme", "html_url": view["url"],
-                          "rss": view["rss"], "atom": view["atom"]})
+                          "rss": view["rss"], "atom": view["atom"], "json": view["json"]})
         for info, entries in self.site.by_tag:
             view = self.views.tag(info, len(entries))
             feeds.append({"title": info.name, "kind": "tag", "html_url": view["url"],
-                          "rss": view["rss"], "atom": view["atom"]})
+                          "rss": view["rss"], "atom": view["atom"], "json": view["json"]})
         return self.render("feeds.html", "feeds/", feeds=feeds,
                            opml=self.links.url("feeds.opml"),
                            page=self.page_meta("feeds/", "Feeds",
-                                               "RSS and Atom feeds for the whole digest, every "
-                                               "theme and every tag.", "feeds"))
+                                               "RSS, Atom and JSON feeds for the whole digest, "
+                                               "every theme and every tag.", "feeds"))
 
     def discussed(self) -> Iterator[PageJob]:
         """Papers by comment count on the listing, highest first (ties by date, slug)."""

@@ -2,7 +2,8 @@
 
 In: the templates folder; PageJobs (a template and the view it sees). Out: OutputFile
 (path, bytes) per job. One environment per build, with StrictUndefined and
-autoescape, so a template typo fails the build and untrusted text is always escaped;
+autoescape, so a template typo fails the build and untrusted text is always escaped
+(and stripped of invisible controls: finalize);
 errors name the template and line.
 """
 
@@ -14,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from site_builder.errors import BuildError
 from site_builder.models import OutputFile
+from site_builder.render.markdown import strip_invisible
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is 3x slower
@@ -97,6 +100,18 @@ class ViewEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+def finalize(value: Any) -> Any:
+    """What every ``{{ ... }}`` of every template writes, attribute or text: without
+    invisible controls (markdown.strip_invisible). Views clean what they know to be
+    untrusted; this is the guarantee for whatever reaches a template another way (a
+    summary in ``<meta name="description">`` carried a U+202E from an abstract)."""
+    if isinstance(value, str):
+        cleaned = strip_invisible(value)
+        if cleaned is not value:
+            return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def make_environment(templates: Path) -> jinja2.Environment:
     """One environment per build. No bytecode cache: it is marshalled code loaded from
     the project's .cache/, which a planted file could abuse; compiling the templates
@@ -105,6 +120,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

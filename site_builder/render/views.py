@@ -16,7 +16,9 @@ from markupsafe import Markup
 from site_builder import urls as U
 from site_builder.config import Theme
 from site_builder.models import Paper
-from site_builder.render.markdown import strip_bidi
+from site_builder.render.bibtex import bib_entry
+from site_builder.render.markdown import strip_invisible
+from site_builder.render.scholarly import citation_meta, coins, json_ld, keywords
 from site_builder.site import Entry, Site, TagInfo, format_date
 
 View = dict[str, Any]
@@ -31,8 +33,8 @@ def card_fields(paper: Paper, summary: str) -> View:
         authors_label: str | None = f"{paper.authors} author" + ("" if paper.authors == 1
                                                                 else "s")
     else:
-        authors_label = strip_bidi(paper.submitter) if paper.submitter else None
-    return {"title": strip_bidi(paper.title), "summary": strip_bidi(summary),
+        authors_label = strip_invisible(paper.submitter) if paper.submitter else None
+    return {"title": strip_invisible(paper.title), "summary": strip_invisible(summary),
             "comments": paper.comments, "authors_label": authors_label}
 
 
@@ -68,6 +70,8 @@ class Views:
             "date_iso": entry.date.isoformat() if entry.date else None,
             "themes": [self.theme_chip(s) for s in entry.themes],
             "tags": [self.tag_chip(s) for s in entry.tags[:CARD_TAGS]],
+            # A card's fields only (title, date, slug): card_key covers them.
+            "coins": coins(entry, self.links.abs_url(U.paper_path(entry.slug))),
         }
         self._cards[entry.slug] = view
         return view
@@ -75,13 +79,15 @@ class Views:
     def paper(self, entry: Entry, related: list[Entry]) -> View:
         paper = entry.paper
         query = quote_plus(paper.title)
+        words = keywords(entry, self.theme_titles, self.tag_names)
+        url = self.links.abs_url(U.paper_path(entry.slug))
         view = dict(self.card(entry))
         view.update({
             "abstract_html": Markup(self.markdown(paper.abstract)),
             "note_html": Markup(self.markdown(paper.note)) if paper.note.strip() else "",
             "published_label": format_date(paper.published) if paper.published else None,
             "authors": paper.authors,
-            "submitter": strip_bidi(paper.submitter) if paper.submitter else None,
+            "submitter": strip_invisible(paper.submitter) if paper.submitter else None,
             "tags": [self.tag_chip(s) for s in entry.tags],
             "sources": [{"file": s.file, "line": s.line,
                          "captured_label": format_date(c) if (c := self.site.captured.get(
@@ -94,17 +100,28 @@ class Views:
             ],
             "code_links": list(entry.code_links),
             "related": [self.card(r) for r in related],
+            "citation_meta": citation_meta(entry, words),
+            # Safe as the text of a <script> element: json_ld escapes <, > and &.
+            "json_ld": Markup(json_ld(entry, url, words, self.site.config.site.title,
+                                      self.links.abs_url(""))),
+            "bibtex": {"text": bib_entry(entry, url, words),
+                       "url": self.links.url(U.paper_bib_path(entry.slug))},
         })
         return view
 
     def theme(self, theme: Theme, count: int) -> View:
-        rss, atom = U.feed_paths(U.theme_path(theme.slug))
+        section = U.theme_path(theme.slug)
+        rss, atom = U.feed_paths(section)
         return {"slug": theme.slug, "title": theme.title, "description": theme.description,
                 "count": count, "url": self.links.url(U.theme_path(theme.slug)),
-                "rss": self.links.url(rss), "atom": self.links.url(atom)}
+                "bib": self.links.url(U.theme_bib_path(theme.slug)),
+                "rss": self.links.url(rss), "atom": self.links.url(atom),
+                "json": self.links.url(U.json_feed_path(section))}
 
     def tag(self, info: TagInfo, count: int) -> View:
-        rss, atom = U.feed_paths(U.tag_path(info.slug))
+        section = U.tag_path(info.slug)
+        rss, atom = U.feed_paths(section)
         return {"slug": info.slug, "name": info.name, "count": count,
-                "url": self.links.url(U.tag_path(info.slug)),
-                "rss": self.links.url(rss), "atom": self.links.url(atom)}
+                "url": self.links.url(section),
+                "rss": self.links.url(rss), "atom": self.links.url(atom),
+                "json": self.links.url(U.json_feed_path(section))}

@@ -8,6 +8,7 @@ from the content, and no title may hold a bidi control.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,15 @@ ABSTRACT = f"""Abstract <script>alert(2)</script> with <img src=x onerror="alert
 ![img](javascript:alert(12)) and {RLO}reversed{PDF} text about data selection."""
 NOTE = f"[click](javascript:alert(13)) <script>alert(14)</script> <b onclick=alert(15)>b</b> {RLO}x"
 SUBMITTER = f"<b onmouseover=alert(16)>Org</b>{RLO}"
+# What BibTeX, JSON and XML writers must survive, and invisible controls at the very start
+# of the abstract, so they reach the summary (<meta name="description">, og:description).
+TEX_TITLE = ("Unbalanced { and } 100% \\LaTeX $x^2$ & #1 a_b ~c ^d \u4e2d\u6587\u6807\u9898 "
+             + RLO + "end")
+TEX_ABSTRACT = (f"{RLO}\u2066\u200f\x07\x1b Invisible controls first. Costs 10^{{23}} FLOPs, "
+                "50% of {data} with \\emph{x} & y_i ~ z^2 and $\\alpha$ about data selection.")
+# Invisible characters a test may find (a pattern of its own, not the package's).
+INVISIBLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e"
+                          "\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 URL_ATTRS = ("href", "src", "action", "formaction", "poster", "data", "srcset")
 UNSAFE_URL = re.compile(r"^(javascript|vbscript|data):", re.I)
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -39,7 +49,10 @@ CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     evil = paper_text("00000000-0000-4000-8000-0000000000ee", TITLE, ABSTRACT, "2024-03-07",
                       note=NOTE, submitter=SUBMITTER)
-    return build_project(tmp_path_factory.mktemp("hostile"), {"evil-paper": evil})
+    tex = paper_text("00000000-0000-4000-8000-0000000000ef", TEX_TITLE, TEX_ABSTRACT,
+                     "2024-03-08")
+    return build_project(tmp_path_factory.mktemp("hostile"), {"evil-paper": evil,
+                                                                "tex-paper": tex})
 
 
 def unsafe_in_html(document: Any, where: str) -> Iterator[str]:
@@ -48,6 +61,15 @@ def unsafe_in_html(document: Any, where: str) -> Iterator[str]:
 
     for element in document.iter(etree.Element):
         tag = etree.QName(element).localname
+        if tag == "script" and element.get("type") == "application/ld+json":
+            # A data block, never run; it must stay JSON and must not close early.
+            try:
+                json.loads(element.text or "")
+            except ValueError:
+                yield f"{where}: JSON-LD that is not JSON: {(element.text or '')[:80]!r}"
+            if "<" in (element.text or ""):
+                yield f"{where}: JSON-LD holding '<': {(element.text or '')[:80]!r}"
+            continue
         if tag == "script" and "alert" in (element.text or "") + (element.get("src") or ""):
             yield f"{where}: <script> from the content: {etree.tostring(element)[:80]!r}"
         for name, value in element.attrib.items():
@@ -128,6 +150,21 @@ def test_titles_hold_no_bidi_controls(hostile_site: Path) -> None:
 def test_no_bidi_controls_anywhere(hostile_site: Path) -> None:
     """Not in titles, and not in descriptions, summaries or notes either."""
     bad = [str(p.relative_to(hostile_site)) for p in sorted(hostile_site.rglob("*"))
-           if p.is_file() and p.suffix in (".html", ".xml", ".opml", ".json")
-           and re.search("[\u202a-\u202e\u2066-\u2069]", p.read_text("utf-8", "replace"))]
-    assert not bad, f"bidi controls left in: {', '.join(bad)}"
+           if p.is_file() and p.suffix in (".html", ".xml", ".opml", ".json", ".bib", ".txt")
+           and INVISIBLE_RE.search(p.read_text("utf-8", "replace"))]
+    assert not bad, f"invisible controls left in: {', '.join(bad)}"
+
+
+def test_attribute_values_hold_no_invisible_controls(hostile_site: Path) -> None:
+    """Every attribute of every page, as a browser or Zotero reads them (lxml)."""
+    from lxml import etree, html
+
+    paper = html.parse(str(hostile_site / "papers/tex-paper/index.html")).getroot()
+    description = paper.xpath("string(//meta[@name='description']/@content)")
+    assert description.startswith("Invisible controls first."), description
+    bad = []
+    for page in sorted(hostile_site.rglob("*.html")):
+        for element in html.parse(str(page)).getroot().iter(etree.Element):
+            bad += [f"{page.relative_to(hostile_site)}: <{element.tag} {name}={value!r}>"
+                    for name, value in element.attrib.items() if INVISIBLE_RE.search(value)]
+    assert not bad, "\n".join(bad)
