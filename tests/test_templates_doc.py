@@ -149,6 +149,8 @@ def test_globals_are_documented(doc: Doc, recorded: Recorded) -> None:
     assert recorded.env is not None
     ours = set(recorded.env.globals) - set(DEFAULT_NAMESPACE)
     assert ours == names(doc["Globals"][""])
+    keys = re.search(r"\{([^}]*)\}", types(doc["Globals"][""])["site_feed"])
+    assert keys and set(recorded.env.globals["site_feed"]) == set(keys.group(1).split(", "))
 
 
 def test_macro_parameters_match(doc: Doc, recorded: Recorded) -> None:
@@ -200,12 +202,15 @@ def records(rec: Recorded) -> dict[str, list[dict[str, Any]]]:
         "nav": [rec.env.globals["nav"]],
         "page": [v["page"] for v in views],
         "feed_ref": [f for v in views for f in v["page"]["feeds"]],
+        "alternate": [a for v in views for a in v["page"]["alternates"]],
         "card": cards,
         "paper": papers,
         "theme_chip": [t for c in cards + papers for t in c["themes"]],
         "tag_chip": [t for c in cards + papers for t in c["tags"]],
         "source": [s for p in papers for s in p["sources"]],
         "link": [link for p in papers for link in p["links"]],
+        "meta": [m for p in papers for m in p["citation_meta"]],
+        "bibtex": [p["bibtex"] for p in papers],
         "theme": [v["theme"] for v in rec.of("theme.html")]
         + [t for n in ("themes.html", "index.html") for v in rec.of(n) for t in v["themes"]],
         "tag": [v["tag"] for v in rec.of("tag.html")]
