@@ -150,7 +150,8 @@ def test_globals_are_documented(doc: Doc, recorded: Recorded) -> None:
     ours = set(recorded.env.globals) - set(DEFAULT_NAMESPACE)
     assert ours == names(doc["Globals"][""])
     keys = re.search(r"\{([^}]*)\}", types(doc["Globals"][""])["site_feed"])
-    assert keys and set(recorded.env.globals["site_feed"]) == set(keys.group(1).split(", "))
+    site_feed: dict[str, str] = recorded.env.globals["site_feed"]  # type: ignore[assignment]
+    assert keys and set(site_feed) == set(keys.group(1).split(", "))
 
 
 def test_macro_parameters_match(doc: Doc, recorded: Recorded) -> None:
