@@ -103,6 +103,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_themes(args: argparse.Namespace) -> int:
+    from site_builder.classify import report
+    from site_builder.config import load_config
+    from site_builder.content import load_papers
+    from site_builder.errors import Diagnostic
+
+    config = load_config(Path(args.config))
+    warnings: list[Diagnostic] = []
+    papers = load_papers(config.papers_dir, warnings)
+    from site_builder.build.entries import check_pins
+
+    check_pins(papers, config)
+    if args.explain:
+        lines = report.explain(config, papers, args.explain, config.root / ".cache")
+    else:
+        lines = report.report(config, papers, args.folds, args.holdout_dump, args.curve)
+    print("\n".join(lines))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="site-builder", description=__doc__.splitlines()[0]
                                      if __doc__ else None)
@@ -132,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--open", action="store_true", help="open a browser")
     p.set_defaults(func=_cmd_serve)
 
+    p = verbs.add_parser("themes", help="score the automatic themes against the pins; "
+                         "--explain a paper's themes")
+    p.add_argument("--folds", type=int, default=5, help="k of the k-fold scoring (default 5)")
+    p.add_argument("--holdout-dump", metavar="FILE", default=None,
+                   help="score the papers of this dump, trained on the other dumps'")
+    p.add_argument("--curve", action="store_true", help="add a learning curve (slower)")
+    p.add_argument("--explain", metavar="SLUG", default=None,
+                   help="the rules and words behind one paper's themes")
+    p.set_defaults(func=_cmd_themes)
     p = verbs.add_parser("check", help="verify a built site (feeds, links, HTML, sitemap)")
     p.add_argument("dir", nargs="?", default="_site")
     p.add_argument("--base-url", default=None, help="base URL the site was built for")

@@ -67,6 +67,53 @@ def dump_paper(paper: Paper) -> str:
     return f"{FENCE}\n{front}{FENCE}\n" + (f"\n{body}\n" if body else "")
 
 
+def _field_text(key: str, value: list[str]) -> str:
+    """``key: value`` as dump_paper writes it (block list, or ``[]``)."""
+    text: str = yaml.dump({key: value}, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
+                          width=1_000_000, default_flow_style=False)
+    return text
+
+
+def set_list_fields(text: str, file: str, values: dict[str, list[str]]) -> str:
+    """``text`` with the top-level list fields in ``values`` replaced, every other byte
+    kept: the safe way to pin themes without re-dumping a curator's front matter.
+
+    A field set to [] that is optional (``not_themes``) is removed; a field not in the
+    file is inserted after the last present field that precedes it in FIELD_ORDER.
+    """
+    if text.startswith("\ufeff") or "\r" in text:
+        raise ContentError(file, 1, "only LF files without a BOM can be edited in place")
+    lines = text.split("\n")
+    if not lines or lines[0] != FENCE or FENCE not in lines[1:]:
+        raise ContentError(file, 1, "front matter must be fenced by '---' lines")
+    close = lines.index(FENCE, 1)
+    front = lines[1:close]
+
+    def span(key: str) -> tuple[int, int] | None:
+        """Lines of ``key``: its own and the indented or ``- `` lines under it."""
+        for i, line in enumerate(front):
+            if line.startswith(f"{key}:"):
+                j = i + 1
+                while j < len(front) and (front[j].startswith((" ", "- ")) or front[j] == "-"):
+                    j += 1
+                return i, j
+        return None
+
+    for key, value in values.items():
+        if key not in FIELD_ORDER:
+            raise ContentError(file, None, f"unknown field '{key}'")
+        new = [] if (not value and key == "not_themes") else \
+            _field_text(key, value).rstrip("\n").split("\n")
+        found = span(key)
+        if found is None:
+            before = FIELD_ORDER[:FIELD_ORDER.index(key)]
+            at = max((s[1] for k in before if (s := span(k)) is not None), default=len(front))
+            front[at:at] = new
+        else:
+            front[found[0]:found[1]] = new
+    return "\n".join([lines[0], *front, *lines[close:]])
+
+
 def rewrite_front_matter(text: str, file: str, paper: Paper) -> bytes:
     """The file's new bytes: ``paper``'s front matter, the body of ``text`` byte for byte."""
     _, body, _ = split_front_matter(text, file)
@@ -97,6 +144,22 @@ def _field_lines(front: str) -> dict[str, int]:
     if not isinstance(root, yaml.MappingNode):
         return {}
     return {str(k.value): k.start_mark.line + 2 for k, _ in root.value}
+
+
+def list_item_line(text: str, field: str, value: str) -> int | None:
+    """The 1-based line in an entry file's text of ``value`` in the list ``field`` (or
+    of the field itself), for an error found after loading (an unknown theme)."""
+    try:
+        front, _, _ = split_front_matter(text, "")
+        root = yaml.compose(front, Loader=_LOADER)
+    except (ContentError, yaml.YAMLError):
+        return None
+    for key, node in root.value if isinstance(root, yaml.MappingNode) else ():
+        if key.value == field:
+            items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+            hit = next((i for i in items if getattr(i, "value", None) == value), key)
+            return int(hit.start_mark.line) + 2
+    return None
 
 
 class _Fields:

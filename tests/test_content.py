@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,24 @@ def test_any_file_text_gives_a_paper_or_a_content_error(text: str) -> None:
         assert exc.file == "content/papers/p.md"
     else:
         assert paper.title.strip() and isinstance(paper.id, str)
+
+
+def test_set_list_fields_changes_only_those_lines() -> None:
+    from site_builder.content import set_list_fields
+
+    paper = Paper(id="x", slug="s", title="- null", abstract="Body\n\nmore", published=None,
+                  authors=None, submitter="org: x", comments=None,
+                  sources=(SourceRef("d.txt", 3),), note="a\nnote")
+    text = dump_paper(paper)
+    pinned = set_list_fields(text, "s.md", {"themes": ["a", "b"], "not_themes": []})
+    assert load_paper(pinned, Path("s.md")).themes == ("a", "b")
+    removed = [line for line in text.split("\n") if line not in pinned.split("\n")]
+    assert removed == ["themes: []"]
+    none = set_list_fields(pinned, "s.md", {"themes": [], "not_themes": ["a", "c"]})
+    loaded = load_paper(none, Path("s.md"))
+    assert (loaded.themes, loaded.not_themes) == ((), ("a", "c"))
+    assert none == dump_paper(replace(paper, not_themes=("a", "c")))  # ingest's layout
+    back = set_list_fields(none, "s.md", {"themes": [], "not_themes": []})
+    assert back == text
+    with pytest.raises(ContentError):
+        set_list_fields(text.replace("\n", "\r\n"), "s.md", {"themes": ["a"]})

@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder.build.parallel import fork_map
 from site_builder.config import Config
-from site_builder.errors import Diagnostic
+from site_builder.errors import BuildError, ContentError, Diagnostic
 from site_builder.incremental.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.models import Classification, Paper
 from site_builder.render import views
 from site_builder.site import KnownPaper, plain_summary, text_material
+
+if TYPE_CHECKING:
+    from site_builder.classify.model import ThemeModel
 
 PREFILTER_MIN_PAPERS = 50
 """Fewer papers to classify run every regex (classify_plainly) instead of building the
@@ -134,6 +138,64 @@ def class_key(rules: str, material: str) -> str:
     return rules + material
 
 
+def class_salt(config: Config, cache: BuildCache) -> str:
+    """What every paper's classification depends on besides the paper: the rules and
+    the theme model in use (``cache.model_key``, set by ``theme_model``)."""
+    return digest(rules_key(config), cache.model_key)
+
+
+def theme_model(config: Config, cache: BuildCache, known: dict[str, KnownPaper]
+                ) -> ThemeModel | None:
+    """The model learned from the pins of these papers (stored in .cache/ by the digest
+    of its inputs; trained only when they changed), recorded in ``cache.model_key``."""
+    from site_builder.classify.model import model_for
+
+    papers = [cache.papers[k.key].paper for k in known.values()]
+    check_pins(papers, config)
+    model = model_for(papers, config, config.root / ".cache")
+    if (key := model.key if model else "") != cache.model_key:
+        cache.model_key, cache.dirty = key, True
+    return model
+
+
+def check_pins(papers: Sequence[Paper], config: Config) -> None:
+    """An unknown theme in a visible paper's ``themes`` or ``not_themes`` is an error
+    naming its file and line (before it could train or classify anything)."""
+    known = {t.slug for t in config.themes}
+    for paper in papers:
+        for field, slugs in (("themes", paper.themes), ("not_themes", paper.not_themes)):
+            unknown = sorted(set(slugs) - known) if not paper.hidden else []
+            if unknown:
+                from site_builder.content import list_item_line
+
+                path = config.papers_dir / f"{paper.slug}.md"
+                try:
+                    line = list_item_line(path.read_text(encoding="utf-8"), field, unknown[0])
+                except (OSError, UnicodeDecodeError):
+                    line = None
+                raise ContentError(
+                    f"content/papers/{paper.slug}.md", line,
+                    f"unknown theme(s) {', '.join(unknown)} in front matter field "
+                    f"'{field}' (known themes: {', '.join(t.slug for t in config.themes)})")
+
+
+def _classify_all(papers: Sequence[Paper], config: Config, model: ThemeModel | None,
+                  plainly: bool) -> list[Classification]:
+    """Rules, then the model's confidences for the unpinned papers, all at once."""
+    from site_builder.classify.rules import classify, classify_plainly
+
+    ruled = [(classify_plainly if plainly else classify)(p, config) for p in papers]
+    if model is None:
+        return ruled
+    from site_builder.classify.model import combine, paper_text
+
+    open_ = [i for i, p in enumerate(papers) if not p.themes]
+    probs = model.confidences([paper_text(papers[i]) for i in open_]).tolist() if open_ else []
+    for i, row in zip(open_, probs, strict=True):
+        ruled[i] = combine(ruled[i], papers[i], config, row)
+    return ruled
+
+
 def markdown_texts(paper: Paper) -> tuple[str, ...]:
     """The Markdown texts pages and feeds render for a paper (the feeds fall back to the
     title when there is no abstract)."""
@@ -142,16 +204,18 @@ def markdown_texts(paper: Paper) -> tuple[str, ...]:
 
 
 def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
-            workers: int | None = None) -> tuple[set[str], set[str]]:
+            workers: int | None = None, model: ThemeModel | None = None
+            ) -> tuple[set[str], set[str]]:
     """Classify the papers and render the Markdown texts that are not in the cache,
     across workers; return the cache keys of classifications and HTML in use.
 
-    ``known`` is what load_entries returned: the papers are in the cache by key.
+    ``known`` is what load_entries returned: the papers are in the cache by key;
+    ``model``: theme_model's (whose key is in the cache).
     """
-    from site_builder.classify.rules import classifier_for, classify, classify_plainly
+    from site_builder.classify.rules import classifier_for
     from site_builder.render.markdown import render_markdown
 
-    rules = rules_key(config)
+    rules = class_salt(config, cache)
     used_classes: set[str] = set()
     used_html: set[str] = set()
     to_classify: dict[str, Paper] = {}
@@ -175,9 +239,10 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
         classifier_for(config)  # built once here, not once in every worker
 
     def run_range(start: int, stop: int) -> list[Classification | str]:
-        return [(classify_plainly if plainly else classify)(task, config)
-                if isinstance(task, Paper) else render_markdown(task)
-                for task in tasks[start:stop]]
+        # Tasks are papers first, then texts: a range's papers are classified together.
+        papers = [task for task in tasks[start:stop] if isinstance(task, Paper)]
+        return [*_classify_all(papers, config, model, plainly),
+                *(render_markdown(task) for task in tasks[start:stop] if isinstance(task, str))]
 
     results = fork_map(run_range, len(tasks), workers)
     for key, found in zip(to_classify, results[:len(to_classify)], strict=True):
@@ -190,18 +255,25 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
     return used_classes, used_html
 
 
-def cached_classifier(config: Config, cache: BuildCache, known: dict[str, KnownPaper]
-                      ) -> Callable[[Paper], Classification]:
-    """classify() through the cache (filled by ``prepare``)."""
-    from site_builder.classify.rules import classify
-
-    rules = rules_key(config)
+def cached_classifier(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
+                      model: ThemeModel | None = None) -> Callable[[Paper], Classification]:
+    """classify() through the cache (filled by ``prepare``). On a miss the model of
+    ``cache.model_key`` is used: ``model``, or the one stored under that key."""
+    rules = class_salt(config, cache)
+    models: list[ThemeModel | None] = [model]
 
     def run(paper: Paper) -> Classification:
         key = class_key(rules, cache.papers[known[paper.slug].key].class_material)
         hit = cache.classes.get(key)
         if hit is None:
-            hit = cache.classes[key] = classify(paper, config)
+            if models[0] is None and cache.model_key:
+                from site_builder.classify.model import load_model
+
+                models[0] = load_model(config.root / ".cache", cache.model_key)
+                if models[0] is None:
+                    raise BuildError(".cache", None, "the theme model this build's cache "
+                                     "names is missing: build again with --clean")
+            hit = cache.classes[key] = _classify_all([paper], config, models[0], True)[0]
             cache.dirty = True
         return hit
     return run

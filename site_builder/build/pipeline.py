@@ -113,6 +113,7 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         load_entries,
         prepare,
         rules_key,
+        theme_model,
     )
     from site_builder.build.parallel import fork_map
     from site_builder.build.related import related_file, related_map
@@ -142,8 +143,9 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     clock.lap("setup")
     papers, known = load_entries(config, cache, diagnostics, workers, paper_stats)
     clock.lap("load")
-    used_classes, used_html = prepare(config, cache, known, workers)
-    site = assemble(config, papers, cached_classifier(config, cache, known), known)
+    model = theme_model(config, cache, known)
+    used_classes, used_html = prepare(config, cache, known, workers, model)
+    site = assemble(config, papers, cached_classifier(config, cache, known, model), known)
     clock.lap("classify")
     related = related_map(site.entries, cache_dir, reuse=not clean)
     clock.lap("related")

@@ -109,6 +109,10 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     cache = BuildCache.load(cache_dir / "entries.pickle", shards=False)
     if cache.checked_rules != rules_key(config):
         return False
+    from site_builder.classify.model import model_path
+
+    if cache.model_key and not model_path(cache_dir, cache.model_key).is_file():
+        return False  # a miss could not be classified as the last build did
     edited: dict[str, tuple[str, ParsedFile]] = {}  # by name: its new key and parse
     new_entries = dict(entries)
     for name in changed:

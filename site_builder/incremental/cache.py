@@ -67,6 +67,8 @@ class BuildCache:
     stats: dict[str, FileStat] = field(default_factory=dict)
     # rules_key of the theme and tag rules whose patterns all compiled
     checked_rules: str = ""
+    # training_key of the theme model its classifications used ("" = rules alone)
+    model_key: str = ""
     dirty: bool = False
     # The paper keys each shard file held when loaded (a shard not loaded: None).
     shard_keys: list[set[str] | None] = field(
@@ -93,7 +95,8 @@ class BuildCache:
                 return cls()  # other code or libraries filled it: start empty
             cache = cls(classes={k: Classification(*row) for k, row in data["classes"].items()},
                         html=data["html"], stats=data["stats"],
-                        checked_rules=data["checked_rules"], path=path, engine=engine,
+                        checked_rules=data["checked_rules"],
+                        model_key=data.get("model_key", ""), path=path, engine=engine,
                         unloaded=set(range(PAPER_SHARDS)))
             for shard in range(PAPER_SHARDS) if shards else ():
                 cache._load_shard(shard)
@@ -157,10 +160,10 @@ class BuildCache:
                     self.shard_keys[shard] = set(keys)
             self._write(path, {
                 "version": CACHE_VERSION, "engine": self.engine,
-                "checked_rules": self.checked_rules,
+                "checked_rules": self.checked_rules, "model_key": self.model_key,
                 "stats": {name: stat for name, stat in self.stats.items()
                           if (keep_all or stat[2] in live_papers) and stat[1] < settled},
-                "classes": {k: (v.themes, v.tags, v.theme_scores)
+                "classes": {k: (v.themes, v.tags, v.theme_scores, v.confidences, v.suggestions)
                             for k, v in self.classes.items() if k in live_classes},
                 "html": {k: v for k, v in self.html.items() if k in live_html},
             })

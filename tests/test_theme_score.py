@@ -1,0 +1,69 @@
+"""`site-builder themes`: cross-validated scores that never train on what they score."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from site_builder.classify import evaluate
+from site_builder.classify.model import Example, ThemeModel, examples, train
+from site_builder.cli import main
+from site_builder.config import Config, load_config
+from site_builder.content import read_paper
+from site_builder.models import Paper
+from tests.conftest import REPO
+
+
+def _real() -> tuple[Config, list[Paper]]:
+    config = load_config(REPO / "config.yaml")
+    return config, [read_paper(p) for p in sorted((REPO / "content/papers").glob("*.md"))]
+
+
+def test_cross_validation_never_trains_on_the_fold_it_scores() -> None:
+    config, papers = _real()
+    calls: list[set[str]] = []
+
+    def spy(found: Sequence[Example], themes: Sequence[str]) -> ThemeModel:
+        calls.append({e.slug for e in found})
+        return train(found[:40], themes)  # a small model: this test is about the data
+
+    result = evaluate.cross_validate(papers, config, folds=3, trainer=spy)
+    assert len(calls) == 3
+    pinned = {e.slug for e in examples(papers, [t.slug for t in config.themes])}
+    for fold, trained in enumerate(calls):
+        scored = {s for s in pinned if evaluate.fold_of(s, 3) == fold}
+        assert trained and not trained & scored
+        assert trained | scored == pinned  # everything else did train
+    assert set(result.results) == pinned and result.papers == len(pinned)
+
+
+def test_a_leak_would_show_in_the_score() -> None:
+    # Labels that have nothing to do with the text but a unique word per paper: a
+    # model trained on the scored papers would recall them; one that is not, cannot.
+    config, real = _real()
+    papers = [replace(p, title=f"Item {i}", abstract=f"word{i} common text here",
+                      themes=("data-selection",) if i % 2 else ("long-context",),
+                      not_themes=()) for i, p in enumerate(real[:120])]
+    honest = evaluate.cross_validate(papers, config, folds=4).micro
+
+    def leaky(found: Sequence[Example], themes: Sequence[str]) -> ThemeModel:
+        everyone = examples(papers, themes)
+        return train(everyone, themes)
+
+    leaked = evaluate.cross_validate(papers, config, folds=4, trainer=leaky).micro
+    assert leaked.f1 > 0.95 and honest.f1 < 0.7
+
+
+def test_themes_verb_prints_scores_and_explains(capsys: object) -> None:
+    import pytest
+
+    assert main(["--config", str(REPO / "config.yaml"), "themes", "--folds", "3"]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "3-fold cross-validation" in out and "micro (all themes)" in out
+    slug = "llemma-an-open-language-model-for-mathematics"
+    if not (REPO / "content/papers" / f"{slug}.md").exists():
+        slug = sorted((REPO / "content/papers").glob("*.md"))[0].stem
+    assert main(["--config", str(REPO / "config.yaml"), "themes", "--explain", slug]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "pinned:" in out and "words:" in out
+    del pytest
