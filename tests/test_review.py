@@ -224,12 +224,15 @@ def test_uncertain_papers_come_lowest_confidence_first(root: Path,
     (root / ".cache/last-ingest.json").unlink()
     confidence = {"data-selection-at-scale": 0.9, NEW_SLUG: 0.2}
 
-    def fake(paper, config):  # type: ignore[no-untyped-def]
+    def one(paper):  # type: ignore[no-untyped-def]
         c = confidence.get(paper.slug)
         themes = ("data-selection",) if c is not None else ()
         return Classification(themes, (), (), tuple((t, c) for t in themes),
                               (("long-context", 0.4),))
-    monkeypatch.setattr(review_module, "classify", fake)
+
+    def fake(papers, config, model):  # type: ignore[no-untyped-def]
+        return [one(p) for p in papers]
+    monkeypatch.setattr(review_module, "classify_all", fake)
     items = review_items(load_config(root / "config.yaml"))
     assert [(i.paper.slug, i.why) for i in items] == [
         ("an-older-paper-without-theme", "no theme"), (NEW_SLUG, "uncertain"),

@@ -179,8 +179,8 @@ def check_pins(papers: Sequence[Paper], config: Config) -> None:
                     f"'{field}' (known themes: {', '.join(t.slug for t in config.themes)})")
 
 
-def _classify_all(papers: Sequence[Paper], config: Config, model: ThemeModel | None,
-                  plainly: bool) -> list[Classification]:
+def classify_all(papers: Sequence[Paper], config: Config, model: ThemeModel | None,
+                 plainly: bool = False) -> list[Classification]:
     """Rules, then the model's confidences for the unpinned papers, all at once."""
     from site_builder.classify.rules import classify, classify_plainly
 
@@ -241,7 +241,7 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
     def run_range(start: int, stop: int) -> list[Classification | str]:
         # Tasks are papers first, then texts: a range's papers are classified together.
         papers = [task for task in tasks[start:stop] if isinstance(task, Paper)]
-        return [*_classify_all(papers, config, model, plainly),
+        return [*classify_all(papers, config, model, plainly),
                 *(render_markdown(task) for task in tasks[start:stop] if isinstance(task, str))]
 
     results = fork_map(run_range, len(tasks), workers)
@@ -273,7 +273,7 @@ def cached_classifier(config: Config, cache: BuildCache, known: dict[str, KnownP
                 if models[0] is None:
                     raise BuildError(".cache", None, "the theme model this build's cache "
                                      "names is missing: build again with --clean")
-            hit = cache.classes[key] = _classify_all([paper], config, models[0], True)[0]
+            hit = cache.classes[key] = classify_all([paper], config, models[0], True)[0]
             cache.dirty = True
         return hit
     return run

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from site_builder.classify.rules import classify, tag_slug
+from site_builder.build.entries import classify_all
+from site_builder.classify.model import model_for
+from site_builder.classify.rules import tag_slug
 from site_builder.config import Config
 from site_builder.content import paper_from_bytes
 from site_builder.errors import SiteBuilderError
@@ -79,13 +81,19 @@ def review_items(config: Config) -> list[Item]:
     files = entry_files(config)
     items: dict[str, Item] = {}
 
+    # Classified as the build does (rules, then the model learned from the pins), so
+    # the page shows the confidences and suggestions the site's themes come from.
+    read = {slug: (data := path.read_bytes(), paper_from_bytes(data, path))
+            for slug, path in files.items()}
+    papers = [paper for _, paper in read.values()]
+    model = model_for(papers, config, config.root / ".cache")
+    results = dict(zip(read, classify_all(papers, config, model), strict=True))
+
     def item(slug: str, why: str) -> Item | None:
-        path = files.get(slug)
-        if path is None:
+        if slug not in read:
             return None
-        data = path.read_bytes()
-        paper = paper_from_bytes(data, path)
-        return Item(paper, digest_of(data), why, classify(paper, config))
+        data, paper = read[slug]
+        return Item(paper, digest_of(data), why, results[slug])
 
     for why, slugs in (("new", arrivals.new), ("new source", arrivals.sourced)):
         for slug in slugs:
