@@ -225,7 +225,11 @@ def check_feed(site: Site, rel: str, doc: Any, rng: Any) -> tuple[int, list[Prob
     if parsed.bozo or not parsed.entries:
         found.append(("", f"feedparser: bozo {parsed.get('bozo_exception')}" if parsed.bozo
                       else "feedparser finds no entries"))
+    ids: dict[str, int] = {}
     for i, entry in enumerate(parsed.entries, 1):
+        # Readers key entries by id: two with one id show as one (or flicker).
+        if entry.get("id") and (first := ids.setdefault(entry["id"], i)) != i:
+            found.append((entry["id"], f"entries {first} and {i} have the same id"))
         missing = [key for key in ("id", "link", "title") if not entry.get(key)]
         # dict.get: feedparser's own get() warns when it maps updated_parsed to published_parsed
         dated = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from site_builder.errors import ConfigError, SiteBuilderError
+from site_builder.errors import ConfigError, SiteBuilderError, os_error
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -175,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.func(args)
     except SiteBuilderError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # Any the stages did not name already: still a message naming the file.
+        print(f"error: {os_error(exc, '(no file named)')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

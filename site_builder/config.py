@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,15 @@ from typing import Any
 import yaml
 
 from site_builder.errors import ConfigError, Diagnostic
+from site_builder.textclean import INVALID
+from site_builder.yamlsafe import compose as bounded_compose
+from site_builder.yamlsafe import load as bounded_load
+from site_builder.yamlsafe import shown
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# BCP 47 in shape (language, then subtags of 1-8 letters or digits: en, en-GB, zh-Hant,
+# sr-Latn-RS): it goes into lang attributes, feeds and Pagefind, which panics on others.
+LANGUAGE_RE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 RULE_FIELDS = ("title", "abstract", "text")
 
 
@@ -176,13 +184,19 @@ class _Checker:
         if not isinstance(value, str) or (default is None and not value.strip()):
             self.fail(key, "expected a non-empty string")
             return default or ""
+        if INVALID.search(value):
+            self.fail(key, "holds a character not allowed in XML or HTML (a control "
+                      f"character?): {shown(value)}")
         return value
 
     def number(self, value: Any, key: str, default: float, minimum: float) -> float:
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            self.fail(key, f"expected a number >= {minimum:g}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value) or value < minimum:
+            # .nan compares false with everything (a rule that never counts) and .inf
+            # makes a theme impossible: both are typos, not settings.
+            self.fail(key, f"expected a finite number >= {minimum:g}, got {shown(value)}")
             return default
         return float(value)
 
@@ -262,12 +276,20 @@ def _key_lines(text: str) -> dict[str, int]:
                 walk(item, f"{key}[{index}]")
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = bounded_compose(text)
     except yaml.YAMLError:
         return lines
     if root is not None:
         walk(root, "")
     return lines
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The line of dotted ``key`` in the config file at ``path`` (None if unreadable)."""
+    try:
+        return _line_of(key, _key_lines(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _rule(check: _Checker, raw: Any, key: str, owner: str) -> Rule | None:
@@ -297,11 +319,11 @@ def _themes(check: _Checker, raw: Any) -> tuple[Theme, ...]:
         if not item:
             continue
         slug = check.string(item.get("slug"), _join(key, "slug"))
-        owner = f"theme {slug!r}"
+        owner = f"theme {shown(slug)}"
         if slug and not SLUG_RE.match(slug):
-            check.fail(_join(key, "slug"), f"{slug!r} is not a lowercase-hyphenated slug")
+            check.fail(_join(key, "slug"), f"{shown(slug)} is not a lowercase-hyphenated slug")
         if slug in seen:
-            check.fail(_join(key, "slug"), f"duplicate theme {slug!r}")
+            check.fail(_join(key, "slug"), f"duplicate theme {shown(slug)}")
         seen.add(slug)
         rules = [_rule(check, r, f"{key}.rules[{i}]", owner)
                  for i, r in enumerate(check.listing(item.get("rules"), _join(key, "rules")))]
@@ -326,6 +348,9 @@ def _tags(check: _Checker, raw: Any) -> tuple[Tag, ...]:
         check.fail("tags", "expected a mapping of tag name -> list of phrases")
         return ()
     for name, phrases in raw.items():
+        if not isinstance(name, (str, int)) or len(str(name)) > 100:
+            check.fail(_join("tags", "?"), f"a tag name must be short text, got {shown(name)}")
+            continue
         key = _join("tags", str(name))
         slug = slugify(str(name))
         if not slug:
@@ -336,7 +361,7 @@ def _tags(check: _Checker, raw: Any) -> tuple[Tag, ...]:
             # Phrases are regular expressions matched as whole words, case-insensitively.
             source = check.regex(
                 rf"(?<![\w-])(?:{phrase})(?![\w-])" if isinstance(phrase, str) else phrase,
-                f"{key}[{index}]", f"tag {name!r}", phrase)
+                f"{key}[{index}]", f"tag {shown(name)}", phrase)
             if source is not None:
                 patterns.append(source)
         tags.append(Tag(slug=slug, name=str(name), sources=tuple(patterns)))
@@ -355,7 +380,7 @@ def _dumps(check: _Checker, raw: Any) -> tuple[DumpSpec, ...]:
         file = check.string(item.get("file"), _join(key, "file"))
         captured = item.get("captured")
         if captured is not None and not isinstance(captured, dt.date):
-            check.fail(_join(key, "captured"), f"{captured!r} is not a date (YYYY-MM-DD)")
+            check.fail(_join(key, "captured"), f"{shown(captured)} is not a date (YYYY-MM-DD)")
             captured = None
         if "/" in file or "\\" in file or file.startswith("."):
             check.fail(_join(key, "file"), "a file name inside content/dumps/, not a path")
@@ -405,12 +430,17 @@ def _site(check: _Checker, raw: Any) -> SiteSettings:
     item = check.mapping(raw, "site", allowed)
     base_url = check.string(item.get("base_url"), "site.base_url")
     if base_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
-        check.fail("site.base_url", f"{base_url!r} is not an absolute http(s) URL")
+        check.fail("site.base_url", f"{shown(base_url)} is not an absolute http(s) URL")
+    language = check.string(item.get("language"), "site.language", "en")
+    if not LANGUAGE_RE.fullmatch(language):
+        check.fail("site.language", f"{shown(language)} is not a language tag such as en, "
+                   "en-GB or zh-Hant (BCP 47)")
+        language = "en"
     return SiteSettings(
         title=check.string(item.get("title"), "site.title"),
         description=check.string(item.get("description"), "site.description"),
         base_url=normalize_base_url(base_url),
-        language=check.string(item.get("language"), "site.language", "en"),
+        language=language,
         author=check.string(item.get("author"), "site.author", "The digest's curators"),
         per_page=check.integer(item.get("per_page"), "site.per_page", 25, 1),
         feed_items=check.integer(item.get("feed_items"), "site.feed_items", 50, 1),
@@ -425,7 +455,7 @@ def normalize_base_url(url: str) -> str:
 
 
 def pattern_problem(owner: str, written: Any, exc: re.error) -> str:
-    return f"{owner}: pattern {written!r} does not compile: {exc}"
+    return f"{owner}: pattern {shown(written)} does not compile: {exc}"
 
 
 def check_patterns(config: Config) -> None:
@@ -456,7 +486,7 @@ def load_config(path: Path, base_url: str | None = None, check_patterns: bool = 
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(name, [Diagnostic(name, None, f"cannot read: {exc}")]) from exc
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = bounded_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -467,7 +497,7 @@ def load_config(path: Path, base_url: str | None = None, check_patterns: bool = 
     site = _site(check, top.get("site"))
     if base_url is not None:
         if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
-            check.fail("--base-url", f"{base_url!r} is not an absolute http(s) URL")
+            check.fail("--base-url", f"{shown(base_url)} is not an absolute http(s) URL")
         site = SiteSettings(**{**site.__dict__, "base_url": normalize_base_url(base_url)})
     root = path.resolve().parent
     listed = _dumps(check, top.get("dumps"))

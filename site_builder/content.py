@@ -19,14 +19,23 @@ import yaml
 from site_builder.errors import ContentError, Diagnostic
 from site_builder.models import Paper, SourceRef
 from site_builder.quickyaml import quick_front_matter
+from site_builder.safefs import read_regular
+from site_builder.textclean import INVALID, clean_text, clean_value
+from site_builder.yamlsafe import BoundedLoader, shown
+from site_builder.yamlsafe import compose as bounded_compose
+from site_builder.yamlsafe import load as bounded_load
 
 FIELD_ORDER = ("id", "title", "published", "authors", "submitter", "comments", "sources",
                "themes", "not_themes", "tags", "note", "featured", "hidden")
 FENCE = "---"
-_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# An entry's file name is its slug and so its URL: characters a URL gives a meaning to
+# ('#', '?', '%', spaces) or that name no file ('..md') would make broken links. Refused
+# rather than slugified: two names could slugify alike, and the curator's file name
+# would no longer say where the page is.
+SLUG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-class _Loader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+class _Loader(BoundedLoader):
     """Safe loader whose impossible dates (2024-02-30) are a YAML error with a line."""
 
 
@@ -35,7 +44,8 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError as exc:
         raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark) from exc
+            None, None, f"{shown(node.value)} is not a real date ({exc})",
+            node.start_mark) from exc
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
@@ -138,7 +148,7 @@ def split_front_matter(text: str, file: str) -> tuple[str, str, int]:
 def _field_lines(front: str) -> dict[str, int]:
     """1-based line (within the file) of each top-level key, for error messages."""
     try:
-        root = yaml.compose(front, Loader=_LOADER)
+        root = bounded_compose(front, _LOADER)
     except yaml.YAMLError:
         return {}
     if not isinstance(root, yaml.MappingNode):
@@ -165,8 +175,9 @@ def list_item_line(text: str, field: str, value: str) -> int | None:
 class _Fields:
     """Typed access to the front-matter mapping; each error names file, line and field."""
 
-    def __init__(self, data: dict[str, Any], file: str, front: str) -> None:
-        self.data, self.file, self.front = data, file, front
+    def __init__(self, data: dict[str, Any], file: str, front: str,
+                 warnings: list[Diagnostic] | None = None) -> None:
+        self.data, self.file, self.front, self.warnings = data, file, front, warnings
         self._lines: dict[str, int] | None = None
 
     def line(self, field: str) -> int | None:
@@ -186,15 +197,23 @@ class _Fields:
                 raise self.error(field, "is required")
             return None
         if not isinstance(value, str):
-            raise self.error(field, f"expected text, got {value!r} (quote it)")
-        return value
+            raise self.error(field, f"expected text, got {shown(value)} (quote it)")
+        return self.clean(field, value)
+
+    def clean(self, field: str, value: str) -> str:
+        """``value`` without XML-invalid characters (YAML escapes such as ``"\\f"``
+        make any), with a warning naming the field."""
+        if not INVALID.search(value):  # the common case, without composing for a line
+            return value
+        return clean_value(value, self.file, self.line(field) if self.warnings is not None
+                           else None, f"field '{field}'", self.warnings)
 
     def integer(self, field: str) -> int | None:
         value = self.data.get(field)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.error(field, f"expected a whole number >= 0, got {value!r}")
+            raise self.error(field, f"expected a whole number >= 0, got {shown(value)}")
         return value
 
     def flag(self, field: str) -> bool:
@@ -202,7 +221,7 @@ class _Fields:
         if value is None:
             return False
         if not isinstance(value, bool):
-            raise self.error(field, f"expected true or false, got {value!r}")
+            raise self.error(field, f"expected true or false, got {shown(value)}")
         return value
 
     def date(self, field: str) -> dt.date | None:
@@ -213,7 +232,7 @@ class _Fields:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        raise self.error(field, f"expected a date YYYY-MM-DD, got {value!r}")
+        raise self.error(field, f"expected a date YYYY-MM-DD, got {shown(value)}")
 
     def words(self, field: str) -> tuple[str, ...]:
         value = self.data.get(field)
@@ -222,8 +241,8 @@ class _Fields:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.error(field, f"expected a list of names, got {value!r}")
-        return tuple(dict.fromkeys(v.strip() for v in value))
+            raise self.error(field, f"expected a list of names, got {shown(value)}")
+        return tuple(dict.fromkeys(self.clean(field, v.strip()) for v in value))
 
     def sources(self) -> tuple[SourceRef, ...]:
         value = self.data.get("sources") or []
@@ -233,19 +252,26 @@ class _Fields:
         for item in value:
             if (not isinstance(item, dict) or not isinstance(item.get("file"), str)
                     or isinstance(item.get("line"), bool) or not isinstance(item.get("line"), int)):
-                raise self.error("sources", f"expected {{file: NAME, line: N}}, got {item!r}")
-            refs.append(SourceRef(item["file"], item["line"]))
+                raise self.error("sources",
+                                 f"expected {{file: NAME, line: N}}, got {shown(item)}")
+            refs.append(SourceRef(self.clean("sources", item["file"]), item["line"]))
         return tuple(refs)
 
 
 def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) -> Paper:
     """Parse one entry file. Unknown keys are warnings (appended to ``warnings``)."""
     file = str(path)
+    if not SLUG_NAME.fullmatch(path.stem) or path.stem.endswith("."):
+        raise ContentError(file, None, f"file name {shown(path.name)} cannot be a page's "
+                           "address: use letters, digits, '-', '_' and '.' (not first or "
+                           "last), as ingest does")
+    # Removed before parsing, so every line number below stays the file's own.
+    text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"), file, 1, warnings)
     front, body, _ = split_front_matter(text, file)
     data = quick_front_matter(front)
     try:
         if data is None:
-            data = yaml.load(front, Loader=_LOADER)
+            data = bounded_load(front, _LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -255,7 +281,7 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
         raise ContentError(file, line, f"{where}front matter is not valid YAML: {problem}") from exc
     if not isinstance(data, dict):
         raise ContentError(file, 2, "front matter must be a mapping of field: value")
-    fields = _Fields(data, file, front)
+    fields = _Fields(data, file, front, warnings)
     for key in data:
         if key not in FIELD_ORDER and warnings is not None:
             warnings.append(Diagnostic(file, fields.line(str(key)),
@@ -284,7 +310,7 @@ def load_paper(text: str, path: Path, warnings: list[Diagnostic] | None = None) 
 
 
 def read_paper(path: Path, warnings: list[Diagnostic] | None = None) -> Paper:
-    return paper_from_bytes(path.read_bytes(), path, warnings)
+    return paper_from_bytes(read_regular(path), path, warnings)
 
 
 def paper_from_bytes(data: bytes, path: Path, warnings: list[Diagnostic] | None = None
@@ -301,7 +327,21 @@ def load_papers(papers_dir: Path, warnings: list[Diagnostic]) -> list[Paper]:
     """Every content/papers/*.md, sorted by file name (so every later stage is deterministic)."""
     if not papers_dir.is_dir():
         return []
-    return [read_paper(p, warnings) for p in sorted(papers_dir.glob("*.md"))]
+    papers = [read_paper(p, warnings) for p in sorted(papers_dir.glob("*.md"))]
+    check_unique_ids(papers, papers_dir)
+    return papers
+
+
+def check_unique_ids(papers: list[Paper], papers_dir: Path) -> None:
+    """Ids name a paper in every feed and for ingest: two files with one id are an error
+    naming both (feed readers would merge them, ingest would update only one)."""
+    first: dict[str, str] = {}
+    for paper in papers:
+        other = first.setdefault(paper.id, paper.slug)
+        if other != paper.slug:
+            raise ContentError(str(papers_dir / f"{paper.slug}.md"), None,
+                               f"id {shown(paper.id)} is already the id of "
+                               f"{papers_dir / (other + '.md')}: every entry needs its own")
 
 
 def set_fields(text: str, file: str, values: dict[str, Any]) -> str:
@@ -361,7 +401,7 @@ _LINE_END = re.compile(r"(\r\n|\r|\n)")
 
 def _mapping(front: str, file: str) -> dict[str, Any]:
     try:
-        data = yaml.load(front, Loader=_LOADER)
+        data = bounded_load(front, _LOADER)
     except yaml.YAMLError as exc:
         raise ContentError(file, None, f"front matter is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -371,7 +411,7 @@ def _mapping(front: str, file: str) -> dict[str, Any]:
 
 def _key_starts(front: str) -> dict[str, int]:
     """0-based line (within the front matter) where each top-level field starts."""
-    root = yaml.compose(front, Loader=yaml.SafeLoader)
+    root = bounded_compose(front, _LOADER)
     if not isinstance(root, yaml.MappingNode):
         return {}
     return {str(k.value): k.start_mark.line for k, _ in root.value}

@@ -66,3 +66,15 @@ class ConfigError(SiteBuilderError):
 
 class BuildError(SiteBuilderError):
     """Rendering or writing the site failed (template error, duplicate output path)."""
+
+
+class RuleError(SiteBuilderError):
+    """A theme's or tag's pattern of config.yaml cannot run on a paper (it hangs)."""
+
+
+def os_error(exc: OSError, fallback: object,
+             kind: type[SiteBuilderError] = BuildError) -> SiteBuilderError:
+    """An OSError as an error naming its file (``fallback`` when it names none)."""
+    where = exc.filename if exc.filename is not None else fallback
+    other = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return kind(str(where), None, f"{exc.strerror or exc}{other}")

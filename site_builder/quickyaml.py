@@ -70,7 +70,8 @@ def _scalar(text: str) -> Any:
         return None
     if tag == _TAG + "bool":
         return _BOOLS[text.lower()]
-    if tag == _TAG + "int" and _DECIMAL.fullmatch(text):
+    if tag == _TAG + "int" and len(text) <= 18 and _DECIMAL.fullmatch(text):
+        # Longer: PyYAML's bounded loader says it is too long, with its line.
         return int(text)
     if tag == _TAG + "timestamp" and (date := _DATE.fullmatch(text)):
         try:

@@ -140,11 +140,13 @@ def make_entry(paper: Paper, classifier: Callable[[Paper], Classification],
     themes, tags = ",".join(result.themes), ",".join(result.tags)
     # Joined, not hashed: the page fingerprints that hold them are digests already.
     # Slugs and ISO dates hold no separator, so distinct entries give distinct keys.
+    # The card's slug is its link: card_fields (card_material) leaves it to the key.
     return Entry(paper=paper, themes=result.themes, tags=result.tags, date=date,
                  summary=known.summary, paper_key=known.key,
                  card_material=known.card_material, text_material=known.text_material,
                  slug=paper.slug, key=f"{known.key}\x1f{themes}\x1f{tags}\x1f{date}",
-                 card_key=f"{known.card_material}\x1f{date}\x1f{themes}\x1f{tags}")
+                 card_key=f"{known.card_material}\x1f{paper.slug}\x1f{date}\x1f{themes}"
+                 f"\x1f{tags}")
 
 
 def assemble(config: Config, papers: list[Paper],

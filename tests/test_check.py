@@ -259,6 +259,14 @@ def test_feed_entry_link_and_feedparser_checks(site: Path, built: Path) -> None:
                for p in found), found
 
 
+def test_two_feed_entries_with_one_id_are_named(site: Path, built: Path) -> None:
+    ids = re.findall(r"<entry>.*?<id>([^<]*)</id>", (site / "atom.xml").read_text(), re.S)
+    assert len(ids) >= 2
+    edit(site / "atom.xml", lambda t: t.replace(f"<id>{ids[1]}</id>", f"<id>{ids[0]}</id>"))
+    assert Problem("feeds", "atom.xml", ids[0], "entries 1 and 2 have the same id") \
+        in new_problems(site, built)
+
+
 def test_sitemap_entries_must_resolve_under_the_base_url(site: Path, built: Path) -> None:
     urls = ["https://example.github.io/repo/papers/gone/", "https://example.github.io/elsewhere/"]
     edit(site / "sitemap.xml", lambda t: t.replace(

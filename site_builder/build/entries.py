@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 from site_builder.build.parallel import fork_map
 from site_builder.config import Config
+from site_builder.content import check_unique_ids
 from site_builder.errors import BuildError, ContentError, Diagnostic
 from site_builder.incremental.cache import BuildCache, FileStat, ParsedFile, digest
 from site_builder.models import Classification, Paper
 from site_builder.render import views
+from site_builder.safefs import read_regular
 from site_builder.site import KnownPaper, plain_summary, text_material
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         """Read, hash and (unless the cache has them) parse the unread files."""
         found = []
         for name, _ in unread[start:stop]:
-            data = (folder / name).read_bytes()
+            data = read_regular(folder / name)  # no link, FIFO or device (safefs.py)
             key = digest(name, data)
             parsed = None
             if key not in cache.papers:
@@ -90,6 +92,7 @@ def load_entries(config: Config, cache: BuildCache, warnings: list[Diagnostic],
         known[parsed.paper.slug] = KnownPaper(keys[name], parsed.summary, parsed.card_material,
                                               parsed.text_material)
         warnings.extend(parsed.warnings)
+    check_unique_ids(papers, folder)
     return papers, known
 
 
@@ -212,6 +215,7 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
     ``known`` is what load_entries returned: the papers are in the cache by key;
     ``model``: theme_model's (whose key is in the cache).
     """
+    from site_builder.classify.guard import budget_scope
     from site_builder.classify.rules import classifier_for
     from site_builder.render.markdown import render_markdown
 
@@ -241,7 +245,9 @@ def prepare(config: Config, cache: BuildCache, known: dict[str, KnownPaper],
     def run_range(start: int, stop: int) -> list[Classification | str]:
         # Tasks are papers first, then texts: a range's papers are classified together.
         papers = [task for task in tasks[start:stop] if isinstance(task, Paper)]
-        return [*classify_all(papers, config, model, plainly),
+        with budget_scope():  # each paper's time budget, without a handler per paper
+            ruled = classify_all(papers, config, model, plainly)
+        return [*ruled,
                 *(render_markdown(task) for task in tasks[start:stop] if isinstance(task, str))]
 
     results = fork_map(run_range, len(tasks), workers)

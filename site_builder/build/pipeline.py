@@ -22,7 +22,7 @@ from site_builder import urls as U
 from site_builder.build.result import BuildResult, Stopwatch
 from site_builder.build.search import stage_search
 from site_builder.config import check_patterns, load_config
-from site_builder.errors import BuildError, Diagnostic
+from site_builder.errors import BuildError, Diagnostic, os_error
 from site_builder.incremental.cache import BuildCache, digest, paused_gc
 from site_builder.incremental.engine import render_salt
 from site_builder.incremental.stamp import input_stamp
@@ -77,7 +77,10 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     root = config_path.resolve().parent
     with project_lock(root, f"build {out}", wait=lock_wait,
                       on_wait="waiting for another site-builder to finish"):
-        return _build(config_path, out, base_url, clean, workers, index_search)
+        try:
+            return _build(config_path, out, base_url, clean, workers, index_search)
+        except OSError as exc:  # read-only output, full disk...: a message, no traceback
+            raise os_error(exc, out) from exc
 
 
 @paused_gc()

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from site_builder.config import load_config
+from site_builder.errors import ContentError
 from site_builder.incremental.cache import RACY_NS, BuildCache, ParsedFile, digest
 from site_builder.incremental.sync import OutputRecord
+from site_builder.safefs import read_regular
 
 if TYPE_CHECKING:
     import jinja2
@@ -117,8 +119,8 @@ def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
     new_entries = dict(entries)
     for name in changed:
         try:
-            data = (config.papers_dir / name).read_bytes()
-        except OSError:  # gone since the stamp: the full build reports it
+            data = read_regular(config.papers_dir / name)
+        except (OSError, ContentError):  # gone or odd since the stamp: the full build says
             return False
         key = digest(name, data)
         if key != entries[name][2]:

@@ -29,8 +29,10 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
+from site_builder.classify.guard import bounded, within_budget
 from site_builder.config import Config, Rule, Theme, slugify
 from site_builder.errors import ContentError
 from site_builder.models import Classification, Paper
@@ -111,6 +113,10 @@ def _result(paper: Paper, config: Config, scores: tuple[tuple[str, float], ...],
 def classify_plainly(paper: Paper, config: Config) -> Classification:
     """classify() by running every rule's and tag's regex on the paper: no prefilters to
     build (0.1 s for the repository's config), so cheaper when only a few papers changed."""
+    return within_budget(bounded(paper), config, partial(_plainly, config=config))
+
+
+def _plainly(paper: Paper, config: Config) -> Classification:
     scores = tuple((theme.slug, theme_score(theme, paper)) for theme in config.themes)
     tags = {tag.slug for tag in config.tags
             if any(p.search(paper.title) or p.search(paper.abstract) for p in tag.patterns)}
@@ -216,7 +222,8 @@ def classifier_for(config: Config) -> Classifier:
 def classify(paper: Paper, config: Config) -> Classification:
     """Themes, tags and theme scores of one paper under the config's rules.
 
-    The Classifier (prefilters) for ``config`` is built on first use and reused.
+    The Classifier (prefilters) for ``config`` is built on first use and reused. The
+    paper's text is bounded and its rules run under a time budget (guard.py).
     """
-    return classifier_for(config).classify(paper)
+    return within_budget(bounded(paper), config, classifier_for(config).classify)
 

@@ -10,25 +10,45 @@ per input file.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from site_builder.incremental.cache import digest
 from site_builder.incremental.engine import engine_stamp
 
 
-def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None = None
-          ) -> None:
-    """Add every file's stat to ``parts``; ``top`` gets those directly in ``folder``."""
+def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None = None,
+          plain: bool = True) -> None:
+    """Add every file's stat to ``parts``; ``top`` gets those directly in ``folder``.
+
+    ``plain``: the folder is copied or read as content (static/, content/), where a
+    symbolic link, FIFO or device is refused (safefs.py) before anything is built: so
+    those are stat'ed without following (a dangling link is no crash) and refused here.
+    Templates may be links (followed, so an edit of the target rebuilds); one that
+    cannot be stat'ed is stamped as such and the build names it."""
     if not folder.is_dir():
         parts.append(f"{folder}:missing")
         return
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
+        if plain:
+            # os.walk lists a link to a folder among the folders and does not enter it.
+            linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            if linked:
+                from site_builder.safefs import refusal
+                raise refusal(os.path.join(dirpath, linked[0]), stat.S_IFLNK)
         for name in sorted(filenames):
             if name.startswith(".") or name.endswith((".pyc", ".tmp")):
                 continue
             path = os.path.join(dirpath, name)
-            st = os.stat(path)
+            try:
+                st = os.lstat(path) if plain else os.stat(path)
+            except OSError as exc:
+                parts.append(f"{path}:{exc.errno}")
+                continue
+            if plain and not stat.S_ISREG(st.st_mode):
+                from site_builder.safefs import refusal
+                raise refusal(path, st.st_mode)
             parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
             if top is not None and dirpath == str(folder):
                 top[name] = (st.st_size, st.st_mtime_ns)
@@ -52,7 +72,7 @@ def input_stamp(config_path: Path, base_url: str | None, out: Path,
     # content/dumps: a dump config.yaml does not list is dated by its header (config.py).
     for folder in (root / "content" / "pages", root / "content" / "dumps", root / "templates",
                    root / "static"):
-        _walk(folder, parts)
+        _walk(folder, parts, plain=folder.name != "templates")
     parts += engine_stamp()
     if rest is not None:
         rest.append(digest(*parts))

@@ -54,6 +54,9 @@ class OutputRecord:
         self._current: set[str] = set()
         self._made: set[str] = set()  # staging folders already created
         self._loaded = False
+        if out.exists() and not out.is_dir():
+            raise BuildError(str(out), None, "the output folder is a file: remove it or "
+                             "choose another --out")
         if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
             raise BuildError(str(out), None,
                              "output folder exists and was not made by site-builder; "
@@ -115,11 +118,17 @@ class OutputRecord:
             pass
         staged = os.path.join(self.staging, output.path)
         folder = os.path.dirname(staged)
-        if folder not in self._made:
-            os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
-        with open(staged, "wb") as handle:
-            handle.write(output.data)
+        try:
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
+            with open(staged, "wb") as handle:
+                handle.write(output.data)
+        except OSError as exc:
+            # A full disk or a read-only folder: name the file, and leave no staging
+            # folder filling the disk (the output folder is untouched so far).
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise BuildError(staged, None, f"cannot write: {exc.strerror or exc}") from exc
         return True
 
     def _prune_empty(self, rel_dir: str) -> None:

@@ -54,8 +54,10 @@ def _changed(path: Path, what: str) -> ContentError:
                         "ingest wrote nothing: run ingest again")
 
 
-def commit_plan(plans: Iterable[Planned], hook: Hook | None = None) -> list[Path]:
-    """Write the plans; return the paths whose update was redone on a fresh copy."""
+def commit_plan(plans: Iterable[Planned], hook: Hook | None = None,
+                journal: Path | None = None) -> list[Path]:
+    """Write the plans; return the paths whose update was redone on a fresh copy.
+    ``journal``: where write.commit_files records the renames, for write.recover."""
     writes: dict[Path, bytes] = {}
     expected: dict[Path, bytes | None] = {}
     redone: list[Path] = []
@@ -84,5 +86,5 @@ def commit_plan(plans: Iterable[Planned], hook: Hook | None = None) -> list[Path
             raise _changed(path, "this entry file changed")
 
     if writes:
-        commit_files(writes, before_replace=unchanged)
+        commit_files(writes, before_replace=unchanged, journal=journal)
     return redone

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder import models
-from site_builder.errors import Diagnostic, DumpError
+from site_builder.errors import ContentError, Diagnostic, DumpError
+from site_builder.safefs import read_regular
+from site_builder.textclean import clean_text
 
 # Page chrome copied along with the listing; it is never a paper, wherever it appears.
 _BOILERPLATE = frozenset(
@@ -77,18 +79,26 @@ def decode_dump(data: bytes, file_name: str) -> str:
 
 
 def parse_dump(text: str, file_name: str, capture_date: dt.date | None) -> models.ParseResult:
-    """Entries and warnings of one dump's text. Pure; never raises."""
-    lines = [line.strip() for line in _normalise(text).split("\n")]
-    return _Parser(file_name, capture_date, lines).run()
+    """Entries and warnings of one dump's text. Pure; never raises.
+
+    Characters XML cannot hold (a form feed, U+FFFF...) are removed first, each line
+    that had some named by a warning: they would crash the feeds or reach the HTML."""
+    cleaned: list[Diagnostic] = []
+    text = clean_text(_normalise(text), file_name, 1, cleaned)
+    lines = [line.strip() for line in text.split("\n")]
+    parser = _Parser(file_name, capture_date, lines)
+    parser.warnings.extend(cleaned)
+    return parser.run()
 
 
 def read_dump(path: Path, capture_date: dt.date | None) -> models.ParseResult:
     """Read, decode and parse the dump at ``path``; any failure to read is a DumpError."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        data = read_regular(path)  # not a link (to /etc/passwd), FIFO or device
+    except ContentError as exc:
         # Line 1: nothing of the file could be read, so the problem starts there.
-        raise DumpError(path.name, 1, f"cannot read dump: {exc.strerror or exc}") from exc
+        reason = exc.diagnostic.message.removeprefix("cannot read: ")
+        raise DumpError(path.name, 1, f"cannot read dump: {reason}") from exc
     return parse_dump(decode_dump(data, path.name), path.name, capture_date)
 
 

@@ -21,13 +21,21 @@ from functools import partial
 from pathlib import Path
 
 from site_builder.config import Config, slugify
-from site_builder.content import FENCE, dump_paper, paper_from_bytes, rewrite_front_matter
-from site_builder.errors import DumpError
+from site_builder.content import (
+    FENCE,
+    check_unique_ids,
+    dump_paper,
+    paper_from_bytes,
+    rewrite_front_matter,
+)
+from site_builder.errors import ContentError, Diagnostic, DumpError, os_error
 from site_builder.ingest.commit import Hook, Planned, commit_plan
 from site_builder.ingest.dumps import read_dump
 from site_builder.ingest.report import DumpSummary, IngestReport, record_arrivals
 from site_builder.lock import project_lock
 from site_builder.models import Paper, ParseResult, RawEntry, SourceRef
+from site_builder.safefs import read_regular
+from site_builder.write import recover
 
 # Fixed namespace: the same normalised title gives the same id on every machine.
 PAPER_NAMESPACE = uuid.UUID("6b0e6f0c-5d1a-4f55-9a35-3f1c3f0d7a11")
@@ -106,7 +114,29 @@ def ingest(config: Config, dry_run: bool = False, lock_wait: float = 120.0,
     is called where ingest re-reads and renames each file (commit.py; for tests)."""
     with project_lock(config.root, "ingest", wait=lock_wait,
                       on_wait="waiting for another site-builder to finish"):
-        return _ingest(config, dry_run, hook)
+        try:
+            return _ingest(config, dry_run, hook)
+        except OSError as exc:  # read-only content/papers, full disk: named, no traceback
+            raise os_error(exc, config.papers_dir, ContentError) from exc
+
+
+JOURNAL = ".ingest-journal.json"
+"""In content/papers/ while an ingest renames its files (write.py); git-ignored."""
+
+
+def _recover(config: Config, report: IngestReport) -> None:
+    """Finish what a killed ingest left: its renames, its temporaries."""
+    completed, removed, kept = recover(config.papers_dir / JOURNAL)
+    folder = str(config.papers_dir)
+    for path in kept:
+        report.warnings.append(Diagnostic(str(path), None, "changed since an ingest was "
+                                          "interrupted: kept as it is (this ingest updates it)"))
+    if completed:
+        report.warnings.append(Diagnostic(folder, None, f"completed an interrupted ingest: "
+                                          f"{completed} entry file(s) renamed into place"))
+    if removed:
+        report.warnings.append(Diagnostic(folder, None, f"removed {removed} temporary "
+                                          "file(s) an interrupted ingest left"))
 
 
 def _load(papers_dir: Path, report: IngestReport) -> tuple[list[Paper], dict[str, bytes]]:
@@ -115,14 +145,17 @@ def _load(papers_dir: Path, report: IngestReport) -> tuple[list[Paper], dict[str
         return [], {}
     papers, seen = [], {}
     for path in sorted(papers_dir.glob("*.md")):
-        data = path.read_bytes()
+        data = read_regular(path)  # no link, FIFO or device (safefs.py)
         papers.append(paper_from_bytes(data, path, report.warnings))
         seen[path.stem] = data
+    check_unique_ids(papers, papers_dir)
     return papers, seen
 
 
 def _ingest(config: Config, dry_run: bool, hook: Hook | None) -> IngestReport:
     report = IngestReport()
+    if not dry_run:
+        _recover(config, report)
     results = parse_dumps(config, report)
     read_files = {r.file for r in results}
     order = {spec.file: index for index, spec in enumerate(config.dumps)}
@@ -179,7 +212,7 @@ def _ingest(config: Config, dry_run: bool, hook: Hook | None) -> IngestReport:
     report.orphans = sorted(p.slug for pid, p in existing.items()
                             if pid not in groups and not any(s.file in listed for s in p.sources))
     if plans and not dry_run:
-        commit_plan(plans, hook)
+        commit_plan(plans, hook, journal=config.papers_dir / JOURNAL)
         record_arrivals(config.root, report)
     return report
 

@@ -20,13 +20,16 @@ import yaml
 from markupsafe import Markup
 
 from site_builder import urls as U
-from site_builder.content import split_front_matter
+from site_builder.content import SLUG_NAME, split_front_matter
 from site_builder.errors import ContentError
 from site_builder.render.charts import bar_chart_svg, matrix_svg, timeline_svg
 from site_builder.render.markdown import render_markdown, strip_invisible
 from site_builder.render.templating import PageJob
 from site_builder.render.views import View, Views
+from site_builder.safefs import read_regular
 from site_builder.site import Entry, Site, sort_key
+from site_builder.textclean import clean_text, clean_value
+from site_builder.yamlsafe import load as bounded_load
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,28 @@ def load_pages(pages_dir: Path, markdown: Callable[[str], str] = render_markdown
                ) -> list[ContentPage]:
     pages = []
     for path in sorted(pages_dir.glob("*.md")) if pages_dir.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_regular(path).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ContentError(str(path), None, f"not UTF-8: {exc.reason}") from exc
+        text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"), str(path))
         front, body, _ = split_front_matter(text, str(path))
-        data = yaml.safe_load(front) or {}
+        try:
+            data = bounded_load(front) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ContentError(str(path), mark.line + 2 if mark else 1,
+                               f"front matter is not valid YAML: "
+                               f"{getattr(exc, 'problem', None) or exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("title"), str):
             raise ContentError(str(path), 2, "field 'title': a page needs a title")
-        pages.append(ContentPage(path.stem, data["title"], str(data.get("description", "")),
-                                 markdown(body)))
+        if not SLUG_NAME.fullmatch(path.stem) or path.stem.endswith("."):
+            raise ContentError(str(path), None, "a page's file name is its address: use "
+                               "letters, digits, '-', '_' and '.' (not first or last)")
+        title = clean_value(data["title"], str(path), 2, "field 'title'")
+        description = clean_value(str(data.get("description", "")), str(path), 2,
+                                  "field 'description'")
+        pages.append(ContentPage(path.stem, title, description, markdown(body)))
     return pages
 
 

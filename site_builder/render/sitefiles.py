@@ -6,11 +6,14 @@ robots.txt, .nojekyll and everything under static/ (copied byte for byte).
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from site_builder import urls as U
 from site_builder.models import OutputFile
 from site_builder.render.xmlescape import escape
+from site_builder.safefs import read_regular, refusal
 from site_builder.site import Site
 
 
@@ -37,8 +40,20 @@ def pages_files(site: Site, links: U.Urls, outputs: list[str]) -> list[OutputFil
 
 
 def static_files(static_dir: Path) -> list[OutputFile]:
+    """Every file under static/ but dot files, byte for byte. A symbolic link (to a file
+    or a folder), FIFO or device is a ContentError naming it: never followed out of the
+    project (``static/x -> /etc/passwd``), never waited on (safefs.py)."""
     if not static_dir.is_dir():
         return []
-    return [OutputFile("static/" + path.relative_to(static_dir).as_posix(), path.read_bytes())
-            for path in sorted(static_dir.rglob("*")) if path.is_file()
-            and not path.name.startswith(".")]
+    found: list[OutputFile] = []
+    for dirpath, dirnames, filenames in os.walk(static_dir):
+        for name in dirnames:
+            if os.path.islink(os.path.join(dirpath, name)):
+                raise refusal(os.path.join(dirpath, name), stat.S_IFLNK)
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath, name)
+            found.append(OutputFile("static/" + path.relative_to(static_dir).as_posix(),
+                                    read_regular(path)))
+    return sorted(found, key=lambda f: f.path)
