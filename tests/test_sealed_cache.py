@@ -64,3 +64,34 @@ def test_the_cache_still_spares_work_with_a_key(project: Callable[..., Path]) ->
     blob = (root / ".cache" / "entries.pickle").read_bytes()
     assert blob.startswith(sealed.MAGIC)
     assert sealed.unseal(blob) is not None
+
+
+def test_compiled_templates_are_reused_only_under_our_seal(tmp_path: Path) -> None:
+    from site_builder.render.templating import make_environment
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "a.html").write_text("<p>{{ x }}</p>\n")
+    cache = tmp_path / "jinja"
+    assert make_environment(templates, cache).get_template("a.html").render(x=1) == "<p>1</p>\n"
+    stored = list(cache.glob("*.jinja"))
+    assert len(stored) == 1 and stored[0].read_bytes().startswith(sealed.MAGIC)
+
+    compiled: list[str] = []
+
+    env = make_environment(templates, cache)
+    real = env.compile
+
+    def counting(*args: object, **kwargs: object) -> object:
+        compiled.append("yes")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    env.compile = counting  # type: ignore[method-assign]
+    env.get_template("a.html")
+    assert compiled == []  # loaded from the sealed cache
+    # A bucket written by anyone else (unsealed marshalled code) is compiled afresh.
+    stored[0].write_bytes(stored[0].read_bytes()[len(sealed.MAGIC) + sealed.TAG_BYTES:])
+    env = make_environment(templates, cache)
+    env.compile = counting  # type: ignore[method-assign]
+    assert env.get_template("a.html").render(x=2) == "<p>2</p>\n"
+    assert compiled == ["yes"]

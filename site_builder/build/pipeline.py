@@ -142,7 +142,7 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         check_patterns(config)
         cache.checked_rules, cache.dirty = rules, True
     diagnostics: list[Diagnostic] = []
-    env = make_environment(config.root / "templates")
+    env = make_environment(config.root / "templates", cache_dir / "jinja")
     clock.lap("setup")
     papers, known = load_entries(config, cache, diagnostics, workers, paper_stats)
     clock.lap("load")

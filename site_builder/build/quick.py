@@ -198,7 +198,7 @@ def _plan(config: Config, cache: BuildCache, need: dict[str, tuple[str, ParsedFi
         return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
 
     links = U.Urls(config.site.base_url)
-    env = make_environment(config.root / "templates")
+    env = make_environment(config.root / "templates", config.root / ".cache" / "jinja")
     renderer = Renderer(site, links, env, related_of, cached_markdown(cache, set()))
     salt = render_salt(renderer.shared_record(), config.root / "templates")
     jobs = []
