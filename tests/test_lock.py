@@ -14,7 +14,7 @@ import pytest
 from site_builder.build.pipeline import build_site
 from site_builder.config import load_config
 from site_builder.ingest.merge import ingest
-from site_builder.lock import LockedError, project_lock
+from site_builder.lock import LockedError, holder_of, project_lock
 from tests.conftest import dump_text
 
 ENTRY = """\
@@ -68,7 +68,12 @@ def test_overlapping_build_processes_give_one_clean_site(digest: Path) -> None:
            "build", "--out", str(digest / "_site")]
     first = subprocess.Popen([*cmd, "--base-url", "https://a.example/one/"],
                              stderr=subprocess.PIPE, text=True)
-    time.sleep(0.05)
+    # The second starts once the first holds the lock (its pid is in the lock file), so
+    # the order is known however loaded the machine is.
+    deadline = time.monotonic() + 60
+    while f"pid {first.pid}:" not in holder_of(digest) and first.poll() is None:
+        assert time.monotonic() < deadline, "the first build never took the lock"
+        time.sleep(0.001)
     second = subprocess.run([*cmd, "--base-url", "https://b.example/two/"],
                             capture_output=True, text=True, check=False)
     first.communicate(timeout=60)
