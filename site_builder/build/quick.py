@@ -20,8 +20,8 @@ as by a full build; the incremental == clean tests run through this path.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from site_builder.config import load_config
 from site_builder.errors import ContentError
 from site_builder.incremental.cache import RACY_NS, BuildCache, ParsedFile, digest
+from site_builder.incremental.sealed import seal, unseal
 from site_builder.incremental.sync import OutputRecord
 from site_builder.safefs import read_regular
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from site_builder.config import Config
     from site_builder.render.templating import PageJob
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 QUICK_MAX = 200
 """Most files with new contents taken this way: beyond, the full build's workers are
 faster."""
@@ -50,18 +51,24 @@ IndexEntry = tuple[int, int, str, str]
 
 
 def index_path(out: Path) -> Path:
-    return out.parent / f".{out.name}.build-index.json"
+    return out.parent / f".{out.name}.build-index.pickle"
 
 
 def write_index(out: Path, stamp: str, related_file: str,
                 entries: dict[str, IndexEntry]) -> None:
     """What the last build knew of each entry file, under the stamp of its record (a
-    record and an index from different builds never go together)."""
+    record and an index from different builds never go together). A sealed pickle
+    (incremental/sealed.py): JSON cost a one-note rebuild of 5,000 papers 0.05 s."""
+    data = seal(pickle.dumps({"version": INDEX_VERSION, "stamp": stamp,
+                              "related": related_file, "entries": entries},
+                             protocol=pickle.HIGHEST_PROTOCOL))
     path = index_path(out)
+    if data is None:
+        path.unlink(missing_ok=True)  # no key: no quick rebuilds, never a stale index
+        return
     fd, tmp = tempfile.mkstemp(prefix=".index-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"version": INDEX_VERSION, "stamp": stamp, "related": related_file,
-                   "entries": entries}, handle)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     os.replace(tmp, path)
 
 
@@ -71,20 +78,14 @@ def index_entry(stat: tuple[int, int], key: str, signature: str) -> IndexEntry:
 
 
 def _read_index(out: Path, stamp: str) -> dict[str, Any] | None:
-    try:  # JSON, not pickle: a planted file must not run code
-        data: Any = json.loads(index_path(out).read_bytes())
-    except (OSError, ValueError):  # missing or unreadable: only costs a full build
+    try:  # unpickled only under this machine's seal: a planted file must not run code
+        blob = unseal(index_path(out).read_bytes())
+        data: Any = pickle.loads(blob) if blob is not None else None
+    except Exception:  # missing or unreadable: only costs a full build
         return None
     ok = isinstance(data, dict) and data.get("version") == INDEX_VERSION \
         and data.get("stamp") == stamp and isinstance(data.get("entries"), dict)
-    if not ok:
-        return None
-    try:
-        data["entries"] = {str(name): (int(size), int(mtime), str(key), str(sig))
-                           for name, (size, mtime, key, sig) in data["entries"].items()}
-    except (TypeError, ValueError):
-        return None
-    return dict(data)
+    return dict(data) if ok else None
 
 
 def quick_rebuild(config_path: Path, out: Path, base_url: str | None,
