@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from site_builder.build.parallel import fork_map
 from site_builder.incremental.engine import engine_digest
 from site_builder.site import Entry
+from site_builder.words import STOP_WORDS, TOKEN
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,21 +38,6 @@ TOKENIZE_PARALLEL_MIN = 2000
 MAX_DF = 0.5
 """Words in more than half the papers say nothing about which papers are alike."""
 CACHE_VERSION = "related-v3"
-TOKEN = re.compile(r"\b[a-z][\w-]+\b")
-
-# Function words, plus the words every abstract in this field uses.
-_STOP_TEXT = """
-a about above after again against all also although am an and any are as at be because
-been before being below between both but by can could did do does doing done down during
-each either few for from further had has have having he her here hers herself him himself
-his how however i if in into is it its itself just may me might more most much must my
-myself neither no nor not now of off on once one only or other our ours ourselves out over
-own same shall she should so some such than that the their theirs them themselves then
-there these they this those through thus to too under until up upon us very via was we
-were what when where whether which while who whom why will with within without would yet
-you your yours yourself yourselves
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def corpus_key(entries: Sequence[Entry], k: int) -> str:

@@ -31,8 +31,8 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from site_builder.build.related import STOP_WORDS, TOKEN
 from site_builder.incremental.engine import engine_digest
+from site_builder.words import STOP_WORDS, TOKEN
 
 if TYPE_CHECKING:
     from site_builder.config import Config
