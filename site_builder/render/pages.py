@@ -202,7 +202,7 @@ class Renderer:
             years: dict[str, int] = {}
             for entry in sorted(entries, key=lambda e: e.year_label):
                 years[entry.year_label] = years.get(entry.year_label, 0) + 1
-            svg = Markup(timeline_svg(sorted(years.items()), theme.title))
+            svg = Markup(strip_invisible(timeline_svg(sorted(years.items()), theme.title)))
             feed = {"title": f"{theme.title} · {self.site.config.site.title}",
                     "rss": view["rss"], "atom": view["atom"], "json": view["json"]}
             bib = {"type": "application/x-bibtex", "href": view["bib"],
@@ -332,14 +332,16 @@ class Renderer:
             "stats.html", "stats/", total=len(entries), no_theme=no_theme,
             charts=[
                 {"id": "per-theme", "title": "Papers per theme",
-                 "svg": Markup(bar_chart_svg(themes, "Papers per theme"))},
+                 "svg": Markup(strip_invisible(bar_chart_svg(themes, "Papers per theme")))},
                 {"id": "per-year", "title": "Papers per year",
-                 "svg": Markup(bar_chart_svg(years, "Papers per year"))},
+                 "svg": Markup(strip_invisible(bar_chart_svg(years, "Papers per year")))},
                 {"id": "per-dump", "title": "Papers per dump",
-                 "svg": Markup(bar_chart_svg(sorted(dumps.items()), "Papers per dump"))},
+                 "svg": Markup(strip_invisible(bar_chart_svg(sorted(dumps.items()),
+                                                           "Papers per dump")))},
                 {"id": "together", "title": "Themes that occur together",
-                 "svg": Markup(matrix_svg([t.title for t in self.site.config.themes], matrix,
-                                          "Papers in both themes"))},
+                 "svg": Markup(strip_invisible(matrix_svg(
+                     [t.title for t in self.site.config.themes], matrix,
+                     "Papers in both themes")))},
             ],
             page=self.page_meta("stats/", "Statistics", "The digest in numbers: papers per "
                                 "theme, year and dump, and which themes occur together.",
