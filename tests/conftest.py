@@ -42,6 +42,30 @@ HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily 
          "byAK and the research community\n\nNov 26\n\n"
 
 
+# Three entries of the 000/001 format (a dated one with code, one with an author count
+# and a date without year, an undated one), shared by the build tests.
+PAPER_A = """\
+Data Selection for Language Models via Importance Resampling
+
+We study data selection for LLMs. Code at https://github.com/p-lambda/dsir.
+
+  • 3 authors
+·
+Feb 6, 2023 4"""
+PAPER_B = """\
+Long-Context Training Recipes
+
+We extend the long-context window of LLMs to 128k tokens for code.
+
+  • 1 author
+·
+Mar 5"""
+PAPER_C = """\
+Another Paper About Scaling
+
+Scaling things up, no theme here."""
+
+
 def dump_text(*entries: str) -> str:
     """A dump in the 000/001 format: header, then the given blank-line-separated entries."""
     return HEADER + "\n\n".join(textwrap.dedent(e).strip("\n") for e in entries) + "\n"
@@ -69,3 +93,20 @@ def project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+TWO_ENTRIES = ["Data selection for pretraining\nWe study data selection for LLMs.\n"
+               "  • 3 authors\n·\nFeb 6, 2023",
+               "Long-context windows\nWe extend the long-context window to 128k tokens.\n"
+               "  • 1 author\n·\nMar 5"]
+
+
+@pytest.fixture
+def two_paper_project(project: Callable[..., Path]) -> Path:
+    """A project of TWO_ENTRIES, ingested (search off, as in MINI_CONFIG)."""
+    from site_builder.config import load_config
+    from site_builder.ingest.merge import ingest
+
+    root = project({"a.txt": dump_text(*TWO_ENTRIES)}, captured={"a.txt": "2025-11-26"})
+    ingest(load_config(root / "config.yaml"))
+    return root

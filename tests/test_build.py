@@ -13,29 +13,8 @@ from site_builder.build.pipeline import build_site
 from site_builder.config import load_config
 from site_builder.errors import BuildError, ContentError
 from site_builder.ingest.merge import ingest
-from tests.conftest import dump_text
+from tests.conftest import PAPER_A, PAPER_B, PAPER_C, dump_text
 from tests.golden_site import EXPECTED, build_golden, files, golden_files
-
-PAPER_A = """\
-Data Selection for Language Models via Importance Resampling
-
-We study data selection for LLMs. Code at https://github.com/p-lambda/dsir.
-
-  • 3 authors
-·
-Feb 6, 2023 4"""
-PAPER_B = """\
-Long-Context Training Recipes
-
-We extend the long-context window of LLMs to 128k tokens for code.
-
-  • 1 author
-·
-Mar 5"""
-PAPER_C = """\
-Another Paper About Scaling
-
-Scaling things up, no theme here."""
 
 
 def test_golden_site_matches_file_by_file(tmp_path: Path) -> None:

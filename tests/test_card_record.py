@@ -3,29 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from site_builder.build.pipeline import build_site
-from site_builder.config import load_config
-from site_builder.ingest.merge import ingest
 from site_builder.models import Paper
 from site_builder.render import views
-from tests.conftest import dump_text
 from tests.golden_site import files
-
-ENTRIES = ["Data selection for pretraining\nWe study data selection for LLMs.\n  • 3 authors\n"
-           "·\nFeb 6, 2023",
-           "Long-context windows\nWe extend the long-context window to 128k tokens.\n"
-           "  • 1 author\n·\nMar 5"]
 
 
 @pytest.fixture
-def digest(project: Callable[..., Path]) -> Path:
-    root = project({"a.txt": dump_text(*ENTRIES)}, captured={"a.txt": "2025-11-26"})
-    ingest(load_config(root / "config.yaml"))
+def digest(two_paper_project: Path) -> Path:
+    root = two_paper_project
     card = root / "templates" / "partials" / "paper_card.html"
     card.write_text(card.read_text().replace(
         '<p class="card-meta">', '<p class="card-note">{{ card.note_line }}</p>\n'

@@ -35,29 +35,9 @@ from site_builder.incremental import engine
 from site_builder.ingest.merge import ingest
 from site_builder.models import Paper
 from site_builder.site import code_links
-from tests.conftest import MINI_CONFIG, REPO, dump_text
+from tests.conftest import MINI_CONFIG, PAPER_A, PAPER_B, PAPER_C, REPO, dump_text
 from tests.golden_site import files
 
-PAPER_A = """\
-Data Selection for Language Models via Importance Resampling
-
-We study data selection for LLMs. Code at https://github.com/p-lambda/dsir.
-
-  • 3 authors
-·
-Feb 6, 2023 4"""
-PAPER_B = """\
-Long-Context Training Recipes
-
-We extend the long-context window of LLMs to 128k tokens for code.
-
-  • 1 author
-·
-Mar 5"""
-PAPER_C = """\
-Another Paper About Scaling
-
-Scaling things up, no theme here."""
 PAPER_D = """\
 Curating Data for Long-Context Models
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,25 +9,15 @@ import pytest
 import site_builder.build.search as search
 import site_builder.incremental.sync as sync
 from site_builder.build.pipeline import build_site
-from site_builder.config import load_config
 from site_builder.errors import BuildError
-from site_builder.ingest.merge import ingest
-from tests.conftest import dump_text
 from tests.golden_site import files
-
-ENTRIES = ["Data selection for pretraining\nWe study data selection for LLMs.\n  • 3 authors\n"
-           "·\nFeb 6, 2023",
-           "Long-context windows\nWe extend the long-context window to 128k tokens.\n"
-           "  • 1 author\n·\nMar 5"]
 
 
 @pytest.fixture
-def digest(project: Callable[..., Path]) -> Path:
-    root = project({"a.txt": dump_text(*ENTRIES)}, captured={"a.txt": "2025-11-26"})
-    config = root / "config.yaml"
+def digest(two_paper_project: Path) -> Path:
+    config = two_paper_project / "config.yaml"
     config.write_text(config.read_text().replace("search: false", "search: true"))
-    ingest(load_config(config))
-    return root
+    return two_paper_project
 
 
 def build(root: Path, out: str = "_site", **kw: object) -> Path:
