@@ -13,6 +13,7 @@ fingerprint differ, so the next build equals a clean one (the tests simulate bot
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -85,7 +86,14 @@ def engine_stamp() -> list[str]:
 
 
 def engine_digest() -> str:
-    """The digest of every file of the package (by content) and every library version."""
+    """The digest of every file of the package (by content) and every library version.
+    A build asks for it several times (caches, the salt, related papers, the model):
+    the files are read once per distinct stamp (sizes, mtimes, versions)."""
+    return _engine_digest(tuple(engine_stamp()))
+
+
+@functools.lru_cache(maxsize=2)
+def _engine_digest(stamp: tuple[str, ...]) -> str:
     parts: list[bytes | str] = list(library_versions())
     for path in _engine_files():
         parts += [path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()]
