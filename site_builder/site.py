@@ -96,6 +96,16 @@ def code_links(abstract: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in found if len(u) > len("https://x.y")))
 
 
+def place_key(entry: Entry) -> str:
+    """What decides where an entry is listed and what the site counts of it: its id
+    (unique across the digest), themes, tags and date (which listings and feeds hold
+    it, in what order, on which page), featured (the home page), comments (the most
+    discussed) and its dumps (the statistics). Everything assemble and the listing
+    pages group, sort or count by; what a listing shows of it is its card."""
+    return repr((entry.paper.id, entry.themes, entry.tags, entry.date, entry.paper.featured,
+                 entry.paper.comments, tuple(dict.fromkeys(s.file for s in entry.paper.sources))))
+
+
 def sort_key(entry: Entry) -> tuple[int, str]:
     """Newest first, undated last, ties broken by slug."""
     return (-(entry.date.toordinal()) if entry.date else 1, entry.slug)

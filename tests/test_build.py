@@ -357,18 +357,31 @@ EDITS_OTHER_PAGES_SHOW = {
 }
 
 
+SCOPED_EDITS = {"authors"}
+"""Edits the dependency index follows: the paper keeps its place and its text."""
+
+
 @pytest.mark.parametrize("field", sorted(EDITS_OTHER_PAGES_SHOW))
-def test_edits_other_pages_show_take_the_full_build(digest: Path, field: str) -> None:
+def test_edits_other_pages_show_rebuild_what_a_clean_build_makes(digest: Path,
+                                                                  field: str) -> None:
     site = build(digest)
+    before = files(site)
     old, new = EDITS_OTHER_PAGES_SHOW[field]
     _edit(digest / "content/papers/long-context-training-recipes.md", old, new)
     result = build_site(digest / "config.yaml", site)
-    assert not result.quick
-    assert files(site) == files(build(digest, "clean", clean=True))
+    after = files(site)
+    assert after == files(build(digest, "clean", clean=True))
+    # Planned over what the edit reaches, or over the whole Site when it moves the paper
+    # (its listings, their order or counts) or changes what related papers compare.
+    assert result.quick == (field in SCOPED_EDITS)
+    if result.quick:  # it reached beyond the paper's own page: its card is in listings
+        changed = {rel for rel in after if after[rel] != before.get(rel)}
+        assert "papers/long-context-training-recipes/index.html" in changed
+        assert "index.html" in changed and "themes/long-context/index.html" in changed
 
 
 def test_an_index_left_by_another_build_is_not_trusted(digest: Path) -> None:
-    from site_builder.build.quick import index_path
+    from site_builder.incremental.depindex import index_path
 
     site = build(digest)
     stale = index_path(site).read_bytes()
@@ -387,10 +400,10 @@ def test_a_note_edit_right_after_ingest_is_quick_however_many_papers(
         project: Callable[..., Path]) -> None:
     # Right after ingest every entry file is too recent for its stat to be trusted:
     # the quick rebuild reads them all again and compares contents, parsing only the
-    # edited one, rather than giving up on "more than QUICK_MAX changed files".
-    from site_builder.build.quick import QUICK_MAX
+    # edited one, rather than giving up on "more than SCOPE_MAX changed files".
+    from site_builder.build.scoped import SCOPE_MAX
 
-    count = QUICK_MAX + 50
+    count = SCOPE_MAX + 50
     papers = [f"Paper Number {n}\n\nAbout long-context data, part {n}.\n\n  • 2 authors\n·\n"
               f"Mar {1 + n % 28}, 2024" for n in range(count)]
     root = project({"a.txt": dump_text(*papers)}, captured={"a.txt": "2025-11-26"})
@@ -404,7 +417,7 @@ def test_a_note_edit_right_after_ingest_is_quick_however_many_papers(
 
 def test_a_crash_in_a_quick_rebuild_leaves_a_correct_next_build(
         digest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build.quick as quick
+    import site_builder.incremental.depindex as depindex
     import site_builder.incremental.sync as sync
 
     site = build(digest)
@@ -426,7 +439,7 @@ def test_a_crash_in_a_quick_rebuild_leaves_a_correct_next_build(
     # The record goes before the first file moves: the next build cannot trust the
     # index that matched it, so it builds in full.
     assert not (digest / "._site.build-record.json").exists()
-    assert quick.index_path(site).exists()
+    assert depindex.index_path(site).exists()
     _edit(page, "note: First.", "note: Second.")
     assert files(build(digest)) == files(build(digest, "clean", clean=True))
     assert "Second." in (site / "papers/another-paper-about-scaling/index.html").read_text()

@@ -33,7 +33,7 @@ def test_every_field_survives_a_save_and_load(tmp_path: Path) -> None:
     found = (Diagnostic("content/papers/a-paper.md", 3, "unknown field 'x' ignored"),)
     classes = Classification(("long-context",), ("curated-tag",), (("long-context", 2.5),))
     cache = BuildCache()
-    parsed = ParsedFile(paper, found, ("h1",), "m1", "Text <b>", "c1", "t1", "s1")
+    parsed = ParsedFile(paper, found, ("h1",), "m1", "Text <b>", "c1", "t1")
     cache.papers["k"] = parsed
     cache.classes["c"] = classes
     cache.html["h1"] = "<p>Text</p>\n"
@@ -52,8 +52,8 @@ def test_every_field_survives_a_save_and_load(tmp_path: Path) -> None:
 def test_only_what_the_build_used_is_kept_and_recent_stats_are_not_trusted(
         tmp_path: Path) -> None:
     cache = BuildCache(dirty=True)
-    cache.papers = {"old": ParsedFile(a_paper(), (), (), "", "", "", "", ""),
-                    "new": ParsedFile(a_paper(), (), (), "", "", "", "", "")}
+    cache.papers = {"old": ParsedFile(a_paper(), (), (), "", "", "", ""),
+                    "new": ParsedFile(a_paper(), (), (), "", "", "", "")}
     cache.html = {digest("x"): "x", digest("y"): "y"}
     cache.stats = {"settled.md": (1, time.time_ns() - 10**10, "new"),
                    "just-written.md": (1, time.time_ns(), "new")}
@@ -75,7 +75,7 @@ def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_p
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
     keys = [digest(str(n)) for n in range(64)]
-    cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "", "") for k in keys}
+    cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(), set())
     shards = sorted(tmp_path.glob("entries-papers-*.pickle"))
     assert len(shards) == PAPER_SHARDS
@@ -85,7 +85,7 @@ def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_p
     loaded = BuildCache.load(path)
     assert set(loaded.papers) == set(keys)
     edited = digest("edited")
-    loaded.papers[edited] = ParsedFile(a_paper(), (), (), "", "", "", "", "")
+    loaded.papers[edited] = ParsedFile(a_paper(), (), (), "", "", "", "")
     loaded.dirty = True
     loaded.save(path, (set(keys) - {keys[0]}) | {edited}, set(), set())
     changed = {p for p in shards if p.stat().st_mtime_ns != before[p]}

@@ -28,10 +28,10 @@ import pytest
 
 import site_builder.config
 from site_builder.build.pipeline import build_site
-from site_builder.build.quick import index_path
 from site_builder.build.result import BuildResult
 from site_builder.config import load_config
 from site_builder.incremental import engine
+from site_builder.incremental.depindex import deps_path, index_path
 from site_builder.ingest.merge import ingest
 from site_builder.models import Paper
 from site_builder.site import code_links
@@ -306,6 +306,24 @@ def test_damaged_build_state(digest: Path, damage: str) -> None:
     STATE_DAMAGE[damage](digest)
     PAPER_EDITS["note"](digest)
     assert_same_site(digest, incremental=build(digest))
+
+
+@pytest.mark.parametrize("damage", ["unreadable", "from another build"])
+def test_damaged_dependencies(digest: Path, damage: str) -> None:
+    """An edit that reaches other pages (an author count: every card showing the paper)
+    reads which outputs show it; lost, damaged or another build's, it plans the Site."""
+    build(digest)
+    if damage == "unreadable":
+        _garbage(deps_path(digest / "_site"))
+    else:
+        older = deps_path(digest / "_site").read_bytes()
+        PAPER_EDITS["tags"](digest)
+        build(digest)
+        deps_path(digest / "_site").write_bytes(older)
+    PAPER_EDITS["authors"](digest)
+    result = build(digest)
+    assert not result.quick
+    assert_same_site(digest, incremental=result)
 
 
 # Forking costs about a second a case here; test_build.py runs a sequence of edits

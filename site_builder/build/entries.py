@@ -106,22 +106,7 @@ def parse_file(data: bytes, path: Path) -> ParsedFile:
     card, text, classed = digest(repr(views.card_fields(paper, summary))), text_material(paper), \
         class_material(paper)
     return ParsedFile(paper, tuple(problems), tuple(map(digest, markdown_texts(paper))),
-                      classed, summary, card, text,
-                      signature(paper, tuple(problems), card, text, classed))
-
-
-def signature(paper: Paper, problems: tuple[Diagnostic, ...], card: str, text: str,
-              classed: str) -> str:
-    """A digest of everything any page but the paper's own shows of it: its card
-    (card_material), the text related papers and feeds read (text_material), what its
-    themes and tags come from (class_material), its date (published, else its dumps'
-    capture date), its dumps (the statistics page), featured and hidden, its id (the
-    feeds), and its warnings (the build record keeps them). Two versions of a file
-    with the same signature differ only on their own page (a note, a source line),
-    which is what lets quick.py re-render that page alone."""
-    return digest(repr((paper.id, paper.published, tuple(s.file for s in paper.sources),
-                        paper.featured, paper.hidden, [str(p) for p in problems])),
-                  card, text, classed)
+                      classed, summary, card, text)
 
 
 def rules_key(config: Config) -> str:

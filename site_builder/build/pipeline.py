@@ -8,8 +8,9 @@ view, or a feed's entries; the templates, config and code), so an incremental bu
 is byte-identical to a clean one by construction. Nothing is moved into the output
 folder until every job has rendered.
 
-Before all that, two shortcuts: nothing changed (the stamp; no file is read), or only
-what edited papers' own pages show (quick.py re-renders those pages alone).
+Before all that, two shortcuts: nothing changed (the stamp; no file is read), or an
+edit of a few papers whose reach the dependency index knows (scoped.py plans just the
+outputs that read what changed, with the same planning functions: plan.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import urls as U
+from site_builder.build.plan import (
+    claim_path,
+    dependencies,
+    paper_record,
+    plan,
+    rendered_count,
+    renderer_of,
+)
 from site_builder.build.result import BuildResult, Stopwatch
 from site_builder.build.search import stage_search
 from site_builder.config import check_patterns, load_config
-from site_builder.errors import BuildError, Diagnostic, os_error
+from site_builder.errors import Diagnostic, os_error
 from site_builder.incremental.cache import BuildCache, digest, paused_gc
+from site_builder.incremental.depindex import DepIndex, file_entry, write_index
 from site_builder.incremental.engine import render_salt
 from site_builder.incremental.stamp import input_stamp
 from site_builder.incremental.sync import OutputRecord
@@ -31,7 +41,6 @@ from site_builder.lock import project_lock
 from site_builder.models import OutputFile
 
 if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
-    from site_builder.render.bibtex import BibJob
     from site_builder.render.feeds import FeedJob, FeedWriter
     from site_builder.render.pages import Renderer
     from site_builder.render.templating import PageJob
@@ -101,9 +110,9 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         result.seconds = time.perf_counter() - started
         return result
     clock = Stopwatch(result.timings, started)
-    from site_builder.build.quick import index_entry, quick_rebuild, write_index
+    from site_builder.build.scoped import scoped_rebuild
 
-    if not clean and quick_rebuild(config_path, out, base_url, record, stamp,
+    if not clean and scoped_rebuild(config_path, out, base_url, record, stamp,
                                    rest[0] if rest else "", paper_stats, result, clock,
                                    index_search):
         result.quick = True
@@ -120,15 +129,11 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     )
     from site_builder.build.parallel import fork_map
     from site_builder.build.related import related_file, related_map
-    from site_builder.render.bibtex import BibJob, BibWriter
-    from site_builder.render.feeds import FeedJob, FeedWriter
+    from site_builder.render.bibtex import BibWriter
+    from site_builder.render.feeds import FeedWriter
     from site_builder.render.pages import Renderer
     from site_builder.render.sitefiles import pages_files, static_files
-    from site_builder.render.templating import (
-        compile_templates,
-        make_environment,
-        render_page,
-    )
+    from site_builder.render.templating import PageJob, compile_templates, make_environment
     from site_builder.site import Entry, assemble
 
     config = load_config(config_path, base_url, check_patterns=False)
@@ -167,53 +172,21 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
 
     salt = render_salt(renderer.shared_record(), config.root / "templates")
     fingerprints: dict[str, str] = {}
-    todo_pages: list[PageJob] = []
-    todo_feeds: list[FeedJob] = []
-    todo_bibs: list[BibJob] = []
-    for job in page_jobs:
-        fp = digest(salt, job.fingerprint_material())
-        _claim(fingerprints, job.path, fp)
-        if not record.is_current(job.path, fp):
-            todo_pages.append(job)
-    for feed in feed_jobs:
-        fp = digest(salt, feed.fingerprint_material())
-        for path in feed.paths:
-            _claim(fingerprints, path, fp)
-        if not all(record.is_current(path, fp) for path in feed.paths):
-            todo_feeds.append(feed)
-    for bib in bib_jobs:  # planned like a feed: its fingerprint is its entries' fields
-        fp = digest(salt, bib.fingerprint_material())
-        _claim(fingerprints, bib.path, fp)
-        if not record.is_current(bib.path, fp):
-            todo_bibs.append(bib)
-
+    tasks = plan(salt, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
     clock.lap("plan")
-    # Feeds first: they cost the most each, and early chunks spread best over workers.
-    tasks: list[PageJob | FeedJob | BibJob] = [*todo_feeds, *todo_pages, *todo_bibs]
-
-    def render_range(start: int, stop: int) -> list[str]:
-        staged: list[str] = []
-        for task in tasks[start:stop]:
-            outputs = (feeds.write(task) if isinstance(task, FeedJob)
-                       else [bibs.write(task)] if isinstance(task, BibJob)
-                       else [render_page(env, task)])
-            staged += [o.path for o in outputs if record.stage(o)]
-        return staged
-
-    if todo_pages:  # compiled once here, not once in every render worker
-        compile_templates(env)
-    staged = fork_map(render_range, len(tasks), workers)
+    if any(isinstance(task, PageJob) for task in tasks):  # compiled once here, not once
+        compile_templates(env)                            # in every render worker
+    staged = fork_map(renderer_of(tasks, env, feeds, bibs, record), len(tasks), workers)
     clock.lap("render")
     extras: list[OutputFile] = [feeds.opml()]
     extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
     extras += static_files(config.root / "static")
     for output in extras:
-        _claim(fingerprints, output.path, digest(output.data))
+        claim_path(fingerprints, output.path, digest(output.data))
         if record.stage(output):
             staged.append(output.path)
 
-    result.stats.rendered = (len(todo_pages) + sum(len(f.paths) for f in todo_feeds)
-                             + len(todo_bibs))
+    result.stats.rendered = rendered_count(tasks)
     result.warnings = [str(d) for d in diagnostics]
     clock.lap("extras")
     # Indexed before anything moves: a failing indexer leaves the previous site whole.
@@ -221,10 +194,13 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     clock.lap("search")
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
                   rest[0] if rest else "", search)
-    write_index(out, stamp, related_file(site.entries), {
-        name: index_entry(stat, known[name[:-3]].key,
-                          cache.papers[known[name[:-3]].key].signature)
+    index = DepIndex(stamp, related_file(site.entries), {
+        name: file_entry(stat, known[name[:-3]].key)
         for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
+    index.papers = {p.slug: None for p in papers if p.hidden}
+    index.papers.update((e.slug, paper_record(e)) for e in site.entries)
+    index.deps_id = stamp
+    write_index(out, index, dependencies(page_jobs, feed_jobs, bib_jobs))
     clock.lap("write")
     cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
                used_html)
@@ -232,10 +208,3 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     result.tally(fingerprints)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _claim(fingerprints: dict[str, str], path: str, fp: str) -> None:
-    if path in fingerprints:
-        raise BuildError(path, None, "two outputs would be written to this path "
-                         "(two papers or pages with the same slug?)")
-    fingerprints[path] = fp

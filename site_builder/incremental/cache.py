@@ -30,7 +30,7 @@ from site_builder.incremental.engine import engine_digest
 from site_builder.incremental.sealed import seal, unseal
 from site_builder.models import Classification, Paper, SourceRef
 
-CACHE_VERSION = 13
+CACHE_VERSION = 14
 PAPER_SHARDS = 16
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
@@ -52,8 +52,6 @@ class ParsedFile(NamedTuple):
     card_material: str
     text_material: str
     """A digest of what related papers read of it (site.text_material)."""
-    signature: str
-    """A digest of everything pages other than its own show of it (quick.py)."""
 
 
 @dataclass
@@ -129,7 +127,7 @@ class BuildCache:
     def save(self, path: Path | None, live_papers: set[str] | None, live_classes: set[str] | None,
              live_html: set[str] | None) -> None:
         """Keep only what this build used, so the cache never grows without bound. None
-        keeps everything (a quick rebuild knows only what it touched); shards that were
+        keeps everything (a scoped rebuild knows only what it touched); shards that were
         never loaded are left as they are."""
         if path is None or (not self.dirty and live_papers is not None
                             and len(self.papers) == len(live_papers)):
@@ -151,7 +149,7 @@ class BuildCache:
             # shards only means that file is parsed again.
             for shard, keys in enumerate(shards):
                 if shard in self.unloaded and self.path == path:
-                    continue  # not read (a quick rebuild): nothing of it changed
+                    continue  # not read (a scoped rebuild): nothing of it changed
                 if self.shard_keys[shard] != set(keys):
                     self._write(_shard_path(path, shard), {
                         "version": CACHE_VERSION, "engine": self.engine,

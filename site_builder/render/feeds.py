@@ -60,12 +60,22 @@ class FeedJob:
         return (*U.feed_paths(self.section), U.json_feed_path(self.section))
 
     def fingerprint_material(self) -> str:
-        # What an item shows (FeedWriter.add_entry), not the whole paper: a curator's
-        # note is not in the feeds, so editing it does not rewrite them.
-        # text_material stands for the title and abstract (a digest made at parse time).
-        items = [(e.paper.id, e.slug, e.text_material, e.themes, e.tags, e.date, e.summary)
-                 for e in self.entries]
-        return f"feed\0{self.section}\0{self.title}\0{self.subtitle}\0{items!r}"
+        items = "\0".join(map(feed_item_key, self.entries))
+        return f"feed\0{self.section}\0{self.title}\0{self.subtitle}\0{items}"
+
+    @property
+    def spec(self) -> tuple[object, ...]:
+        """How to make this job again (incremental/depindex.py)."""
+        return ("feed", self.section, self.title, self.subtitle,
+                tuple(e.slug for e in self.entries))
+
+
+def feed_item_key(entry: Entry) -> str:
+    """What a feed item shows of its entry (FeedWriter.add_entry and json_item), not the
+    whole paper: a curator's note is not in the feeds, so editing it rewrites none.
+    text_material stands for the title and abstract (a digest made at parse time)."""
+    return repr((entry.paper.id, entry.slug, entry.text_material, entry.themes, entry.tags,
+                 entry.date, entry.summary))
 
 
 class FeedWriter:

@@ -163,7 +163,10 @@ class Renderer:
         key = repr(sorted(context.items())) + "".join(
             f"\0{name}" + "".join(f"\0{e.card_key}" for e in entries)
             for name, entries in sorted(lists.items()))
-        return PageJob(U.output_path(path), template, make_context=make_context, key=key)
+        slugs = {name: tuple(e.slug for e in entries) for name, entries in lists.items()}
+        return PageJob(U.output_path(path), template, make_context=make_context, key=key,
+                       spec=("listing", template, path, context, slugs),
+                       reads=tuple(dict.fromkeys(s for names in slugs.values() for s in names)))
 
     def paginate(self, entries: tuple[Entry, ...], path_of: Callable[[int], str]
                  ) -> Iterator[tuple[str, tuple[Entry, ...], View]]:
@@ -270,7 +273,17 @@ class Renderer:
                                                           alternates=[bib])}
 
         key = "\0".join([entry.key, *(r.card_key for r in related)])
-        return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key)
+        return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key,
+                       spec=("paper", entry.slug), reads=tuple(r.slug for r in related))
+
+    def again(self, spec: tuple[Any, ...], by_slug: dict[str, Entry]) -> PageJob:
+        """The job a spec (PageJob.spec) describes, made with the entries it names."""
+        if spec[0] == "paper":
+            return self.paper(by_slug[spec[1]])
+        _, template, path, context, slugs = spec
+        return self.render_listing(template, path, {name: [by_slug[s] for s in names]
+                                                    for name, names in slugs.items()},
+                                   **context)
 
     def content_pages(self, pages: list[ContentPage]) -> Iterator[PageJob]:
         for content in pages:

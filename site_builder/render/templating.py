@@ -38,6 +38,11 @@ class PageJob:
     context: dict[str, Any] | None = None
     make_context: Callable[[], dict[str, Any]] | None = None
     key: str | None = None
+    spec: tuple[Any, ...] | None = None
+    """How to make this job again from the entries it names (incremental/depindex.py),
+    for pages that show other papers."""
+    reads: tuple[str, ...] = ()
+    """The slugs of the papers whose cards the page shows."""
 
     def fingerprint_material(self) -> str:
         if self.key is not None:

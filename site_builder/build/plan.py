@@ -1,0 +1,126 @@
+"""Planning, the one way every build decides what to render, and the index it leaves.
+
+In: jobs (pages, feeds, BibTeX files), the build's salt and the output record. Out:
+each job's fingerprint (the digest of the salt and of its job's record) and the jobs
+whose outputs are not current, rendered into staging. A build of the whole Site and a
+rebuild of a few papers (build/scoped.py) plan with these same functions, over all jobs
+or over the jobs an edit reaches; so both give a clean build's outputs and record.
+
+Also here: the dependency index (incremental/depindex.py) made from a build's jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from site_builder.errors import BuildError
+from site_builder.incremental.cache import digest
+from site_builder.incremental.depindex import Dependencies, PaperRecord
+from site_builder.site import Entry, place_key
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from site_builder.incremental.sync import OutputRecord
+    from site_builder.render.bibtex import BibJob, BibWriter
+    from site_builder.render.feeds import FeedJob, FeedWriter
+    from site_builder.render.templating import PageJob
+
+    Task = PageJob | FeedJob | BibJob
+
+
+def plan(salt: str, record: OutputRecord, fingerprints: dict[str, str],
+         pages: Iterable[PageJob], feeds: Iterable[FeedJob], bibs: Iterable[BibJob],
+         claim: bool = True) -> list[Task]:
+    """Fingerprint the jobs into ``fingerprints``; return those to render, feeds first
+    (they cost the most each, and early chunks spread best over workers). ``claim``:
+    a path already fingerprinted is an error (two outputs on one path); a scoped
+    rebuild re-plans paths the record holds, so it replaces them."""
+    def put(path: str, fp: str) -> None:
+        if claim and path in fingerprints:
+            raise BuildError(path, None, "two outputs would be written to this path "
+                             "(two papers or pages with the same slug?)")
+        fingerprints[path] = fp
+
+    todo_pages: list[Task] = []
+    todo_feeds: list[Task] = []
+    todo_bibs: list[Task] = []
+    for job in pages:
+        fp = digest(salt, job.fingerprint_material())
+        put(job.path, fp)
+        if not record.is_current(job.path, fp):
+            todo_pages.append(job)
+    for feed in feeds:
+        fp = digest(salt, feed.fingerprint_material())
+        for path in feed.paths:
+            put(path, fp)
+        if not all(record.is_current(path, fp) for path in feed.paths):
+            todo_feeds.append(feed)
+    for bib in bibs:  # planned like a feed: its fingerprint is its entries' fields
+        fp = digest(salt, bib.fingerprint_material())
+        put(bib.path, fp)
+        if not record.is_current(bib.path, fp):
+            todo_bibs.append(bib)
+    return [*todo_feeds, *todo_pages, *todo_bibs]
+
+
+def renderer_of(tasks: Sequence[Task], env: jinja2.Environment, feeds: FeedWriter,
+                bibs: BibWriter, record: OutputRecord) -> Callable[[int, int], list[str]]:
+    """Render tasks[start:stop] into staging; the paths staged (bytes that changed)."""
+    from site_builder.render.bibtex import BibJob
+    from site_builder.render.feeds import FeedJob
+    from site_builder.render.templating import render_page
+
+    def render_range(start: int, stop: int) -> list[str]:
+        staged: list[str] = []
+        for task in tasks[start:stop]:
+            outputs = (feeds.write(task) if isinstance(task, FeedJob)
+                       else [bibs.write(task)] if isinstance(task, BibJob)
+                       else [render_page(env, task)])
+            staged += [o.path for o in outputs if record.stage(o)]
+        return staged
+    return render_range
+
+
+def rendered_count(tasks: Sequence[Task]) -> int:
+    from site_builder.render.feeds import FeedJob
+
+    return sum(len(t.paths) if isinstance(t, FeedJob) else 1 for t in tasks)
+
+
+def claim_path(fingerprints: dict[str, str], path: str, fp: str) -> None:
+    """Fingerprint an output no job made (sitemap, static files), refusing a clash."""
+    if path in fingerprints:
+        raise BuildError(path, None, "two outputs would be written to this path "
+                         "(a static file where the site writes a page?)")
+    fingerprints[path] = fp
+
+
+# -- the dependency index ----------------------------------------------------------
+
+
+def paper_record(entry: Entry) -> PaperRecord:
+    """Each way another output reads the entry, as the digest its fingerprint takes."""
+    from site_builder.render.bibtex import bib_item_key
+    from site_builder.render.feeds import feed_item_key
+
+    return PaperRecord(digest(place_key(entry)), digest(entry.card_key),
+                       digest(feed_item_key(entry)), digest(bib_item_key(entry)),
+                       entry.text_material)
+
+
+def dependencies(pages: Iterable[PageJob], feeds: Iterable[FeedJob], bibs: Iterable[BibJob]
+                 ) -> Dependencies:
+    """Which outputs show which papers, and how to make each of them again."""
+    index = Dependencies()
+    for page in pages:
+        if page.spec is not None:
+            index.add_job(page.path, page.spec, {"card": page.reads})
+    for feed in feeds:
+        spec = feed.spec
+        index.add_job(feed.paths[0], spec, {"feed": spec[4]})  # type: ignore[dict-item]
+    for bib in bibs:
+        spec = bib.spec
+        index.add_job(bib.path, spec, {"bib": spec[2]})  # type: ignore[dict-item]
+    return index

@@ -1,0 +1,235 @@
+"""A rebuild planned over the outputs an edit reaches, not over the whole Site.
+
+In: the output record and the dependency index the last build left (incremental/
+depindex.py), the entry files' stats (from the stamp), the config. Out: the site and
+record a full build would make, having parsed the changed files, re-made the jobs of
+the outputs that read them and rendered those whose fingerprints changed; or False,
+when the edit may reach further, and build_site plans the whole Site.
+
+Why: planning the whole Site loads and classifies every paper and fingerprints every
+output, O(papers) (a second for a one-note edit at 20,000 papers); a curator's edit of
+a note, a title or an author count changes a handful of pages.
+
+When it applies: every input but the entry files is as the record says (its ``rest``
+stamp), the same entry files exist, at most SCOPE_MAX of them have new contents, and
+each edited paper keeps its place (PaperRecord.place: its listings and their order
+stay), its pins, its warnings and the text related papers compare. Then the outputs
+that can differ are its own page and those the index lists as reading a record of it
+that changed (its card, feed item or BibTeX entry); they are planned with the same
+functions as a full build (build/plan.py), so their fingerprints are a clean build's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from site_builder import urls as U
+from site_builder.build.plan import paper_record, plan, rendered_count, renderer_of
+from site_builder.config import load_config
+from site_builder.errors import ContentError
+from site_builder.incremental.cache import BuildCache, ParsedFile, digest
+from site_builder.incremental.depindex import (
+    KINDS,
+    Dependencies,
+    DepIndex,
+    Spec,
+    file_entry,
+    read_dependencies,
+    read_index,
+    write_index,
+)
+from site_builder.incremental.sync import OutputRecord
+from site_builder.safefs import read_regular
+
+if TYPE_CHECKING:
+    from site_builder.build.result import BuildResult, Stopwatch
+    from site_builder.config import Config
+    from site_builder.incremental.depindex import PaperRecord
+    from site_builder.site import Entry, KnownPaper, Site
+
+SCOPE_MAX = 200
+"""Most files with new contents taken this way: beyond, the full build's workers are
+faster."""
+OUTPUTS_MAX = 400
+"""Most outputs re-planned this way (each needs the entries it shows)."""
+
+
+def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
+                   record: OutputRecord, stamp: str, rest: str,
+                   paper_stats: dict[str, tuple[int, int]], result: BuildResult,
+                   clock: Stopwatch, index_search: bool) -> bool:
+    """Rebuild what the edited papers reach if the index can say what that is."""
+    if not (stamp and rest and record.rest == rest):
+        return False
+    index = read_index(out, record.stamp)
+    stats = {name: stat for name, stat in paper_stats.items() if name.endswith(".md")}
+    if index is None or index.files.keys() != stats.keys():
+        return False
+    # Files touched, or written too recently to trust their stat last time, are read
+    # again and compared by content (cheap); only new contents are parsed.
+    changed = [name for name, stat in stats.items() if index.files[name][:2] != stat]
+
+    from site_builder.build.entries import parse_file, rules_key
+    from site_builder.build.related import load_related
+
+    config = load_config(config_path, base_url, check_patterns=False)
+    cache_dir = config.root / ".cache"
+    cache = BuildCache.load(cache_dir / "entries.pickle", shards=False)
+    if cache.checked_rules != rules_key(config):
+        return False
+    from site_builder.classify.model import model_path
+
+    if cache.model_key and not model_path(cache_dir, cache.model_key).is_file():
+        return False  # a miss could not be classified as the last build did
+    edited: dict[str, tuple[str, ParsedFile]] = {}  # by slug: its new key and parse
+    files = dict(index.files)
+    for name in changed:
+        try:
+            data = read_regular(config.papers_dir / name)
+        except (OSError, ContentError):  # gone or odd since the stamp: the full build says
+            return False
+        key = digest(name, data)
+        old_key = index.files[name][2]
+        if key != old_key:
+            if len(edited) == SCOPE_MAX:
+                return False
+            parsed = cache.parsed(key) or parse_file(data, config.papers_dir / name)
+            old = cache.parsed(old_key)
+            if old is None or not _same_standing(old, parsed):
+                return False
+            cache.add(key, parsed)
+            if not parsed.paper.hidden:  # hidden before and after: shown nowhere
+                edited[name[:-3]] = (key, parsed)
+        files[name] = file_entry(stats[name], key)
+        cache.stats[name] = (*stats[name], key)
+        cache.dirty = True
+    related = load_related(cache_dir / index.related)
+    if related is None or not record.outputs_intact():
+        return False
+    clock.lap("setup")
+
+    found = _reach(out, config, cache, index, edited, related)
+    if found is None:
+        return False
+    reached, site, records = found
+    by_slug = {e.slug: e for e in site.entries}
+    from site_builder.build.entries import cached_markdown
+    from site_builder.incremental.engine import render_salt
+    from site_builder.render.bibtex import BibJob, BibWriter
+    from site_builder.render.feeds import FeedJob, FeedWriter
+    from site_builder.render.pages import Renderer
+    from site_builder.render.templating import PageJob, make_environment
+
+    links = U.Urls(config.site.base_url)
+    env = make_environment(config.root / "templates", cache_dir / "jinja")
+    markdown = cached_markdown(cache, set())
+
+    def related_of(entry: Entry) -> list[Entry]:
+        return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
+
+    renderer = Renderer(site, links, env, related_of, markdown)
+    pages: list[PageJob] = []
+    feeds: list[FeedJob] = []
+    bibs: list[BibJob] = []
+    for spec in reached.values():
+        if spec[0] == "feed":
+            feeds.append(FeedJob(spec[1], spec[2], spec[3], tuple(by_slug[s] for s in spec[4])))
+        elif spec[0] == "bib":
+            bibs.append(BibJob(spec[1], tuple(by_slug[s] for s in spec[2])))
+        else:
+            pages.append(renderer.again(spec, by_slug))
+    salt = render_salt(renderer.shared_record(), config.root / "templates")
+    fingerprints = {rel: str(rec[0]) for rel, rec in record.outputs.items()}
+    record.trust_all()  # outputs_intact held: every other output is as recorded
+    tasks = plan(salt, record, fingerprints, pages, feeds, bibs, claim=False)
+    clock.lap("plan")
+    staged = renderer_of(tasks, env, FeedWriter(site, links, markdown), BibWriter(site, links),
+                         record)(0, len(tasks))
+    clock.lap("render")
+
+    from site_builder.build.search import stage_search
+
+    search = stage_search(config.site.search, record, fingerprints, index_search, result)
+    record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
+    index.stamp, index.files = stamp, files
+    index.papers.update(records)  # same places and texts: the same Dependencies
+    write_index(out, index, None)
+    clock.lap("write")
+    result.stats.rendered = rendered_count(tasks)
+    result.warnings = list(record.warnings)
+    result.tally(fingerprints)
+    if cache.dirty:
+        cache.save(cache_dir / "entries.pickle", None, None, None)
+    clock.lap("save")
+    return True
+
+
+def _same_standing(old: ParsedFile, new: ParsedFile) -> bool:
+    """What a scoped rebuild cannot follow stays: the pins (the theme model learns from
+    them), whether it is hidden (it enters or leaves every listing) and its warnings
+    (the build record keeps every build's)."""
+    return (old.paper.themes, old.paper.not_themes, old.paper.hidden, old.warnings) == \
+        (new.paper.themes, new.paper.not_themes, new.paper.hidden, new.warnings)
+
+
+def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
+           edited: dict[str, tuple[str, ParsedFile]], related: dict[str, list[str]]
+           ) -> tuple[dict[str, Spec], Site, dict[str, PaperRecord]] | None:
+    """The specs of the outputs the edits reach, a Site of the papers they show, and the
+    edited papers' new records; None if an edited paper moved (its place changed) or
+    its text changed (related papers would need computing again)."""
+    from site_builder.build.entries import cached_classifier
+    from site_builder.site import assemble
+
+    known = {slug: _known(key, parsed) for slug, (key, parsed) in edited.items()}
+    classify = cached_classifier(config, cache, known)
+    mine = assemble(config, [parsed.paper for _, parsed in edited.values()], classify, known)
+    records: dict[str, PaperRecord] = {}
+    reached: dict[str, Spec] = {}
+    deps: Dependencies | None = None  # read only when an edit reaches beyond its page
+    for entry in mine.entries:
+        old, new = index.papers.get(entry.slug), paper_record(entry)
+        if old is None or old.place != new.place or old.text != new.text:
+            return None
+        records[entry.slug] = new
+        own = U.output_path(U.paper_path(entry.slug))
+        reached[own] = ("paper", entry.slug)
+        kinds = [kind for kind in KINDS if getattr(old, kind) != getattr(new, kind)]
+        if not kinds:
+            continue
+        deps = deps or read_dependencies(out, index)
+        if deps is None:
+            return None
+        for kind in kinds:
+            for output in deps.reads.get(entry.slug, {}).get(kind, ()):
+                reached[output] = deps.specs[output]
+    if len(reached) > OUTPUTS_MAX:
+        return None
+    shown = set(known)
+    for spec in reached.values():
+        shown.update(_slugs(spec, related))
+    for slug in shown - set(known):
+        entry_file = index.files.get(f"{slug}.md")
+        parsed = cache.parsed(entry_file[2]) if entry_file else None
+        if parsed is None or parsed.paper.hidden:
+            return None  # not as the last build saw it: plan the whole Site
+        known[slug] = _known(entry_file[2], parsed)  # type: ignore[index]
+    papers = [cache.papers[k.key].paper for k in known.values()]
+    return reached, assemble(config, papers, classify, known), records
+
+
+def _slugs(spec: Spec, related: dict[str, list[str]]) -> list[str]:
+    """The papers the job of ``spec`` shows (a paper page: itself and its related)."""
+    kind = spec[0]
+    if kind == "paper":
+        return [spec[1], *related.get(spec[1], [])]
+    if kind == "listing":
+        return [s for names in spec[4].values() for s in names]
+    return list(spec[4] if kind == "feed" else spec[2])
+
+
+def _known(key: str, parsed: ParsedFile) -> KnownPaper:
+    from site_builder.site import KnownPaper
+
+    return KnownPaper(key, parsed.summary, parsed.card_material, parsed.text_material)
