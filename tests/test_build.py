@@ -285,14 +285,16 @@ def test_a_pattern_that_does_not_compile_stops_the_build_with_key_and_line(
 
 def test_a_noop_build_does_not_even_read_the_config(digest: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build.pipeline as build_module
+    import site_builder.build.scoped as scoped
+    import site_builder.build.whole as whole
 
     build(digest)
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("config.yaml was read")
 
-    monkeypatch.setattr(build_module, "load_config", refuse)
+    for stage in (scoped, whole):  # the builds that read it
+        monkeypatch.setattr(stage, "load_config", refuse)
     assert build_site(digest / "config.yaml", digest / "_site").noop
 
 

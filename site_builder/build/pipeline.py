@@ -1,74 +1,29 @@
-"""build(): the pipeline, stage by stage, and nothing else.
+"""build_site(): which of three builds an edit needs, under the project lock.
 
-content/papers/*.md -> Paper -> classify -> Site -> related -> page and feed jobs
--> render only the jobs whose inputs changed -> synced into the output folder.
+- Nothing changed (the input stamp equals the record's, every output is intact): no
+  file is read, nothing is imported beyond this.
+- A few papers changed and keep their places: scoped.py plans just the outputs that
+  read what changed, as the dependency index records them.
+- Anything else: whole.py plans the whole Site, stage by stage.
 
-A job's fingerprint covers everything its output is made of (the complete template
-view, or a feed's entries; the templates, config and code), so an incremental build
-is byte-identical to a clean one by construction. Nothing is moved into the output
-folder until every job has rendered.
-
-Before all that, two shortcuts: nothing changed (the stamp; no file is read), or an
-edit of a few papers whose reach the dependency index knows (scoped.py plans just the
-outputs that read what changed, with the same planning functions: plan.py).
+Both plan and render with the same functions (plan.py), so a job gets the same
+fingerprint either way, and either equals a clean build.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from site_builder import urls as U
-from site_builder.build.plan import (
-    claim_path,
-    dependencies,
-    paper_record,
-    plan,
-    rendered_count,
-    renderer_of,
-)
 from site_builder.build.result import BuildResult, Stopwatch
-from site_builder.build.search import stage_search
-from site_builder.config import check_patterns, load_config
-from site_builder.errors import Diagnostic, os_error
-from site_builder.incremental.cache import BuildCache, digest, paused_gc
-from site_builder.incremental.depindex import DepIndex, file_entry, write_index
-from site_builder.incremental.engine import render_salt
+from site_builder.errors import os_error
+from site_builder.incremental.cache import paused_gc
 from site_builder.incremental.stamp import input_stamp
 from site_builder.incremental.sync import OutputRecord
 from site_builder.lock import project_lock
-from site_builder.models import OutputFile
-
-if TYPE_CHECKING:  # the stages below are imported lazily: a no-op rebuild needs none of them
-    from site_builder.render.feeds import FeedJob, FeedWriter
-    from site_builder.render.pages import Renderer
-    from site_builder.render.templating import PageJob
-    from site_builder.site import Site
-
 
 LOCK_WAIT = 120.0
 """Seconds a build waits for another build, ingest or write on the project to finish."""
-
-
-
-def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
-              ) -> tuple[list[PageJob], list[FeedJob]]:
-    from site_builder.render.pages import load_pages
-
-    pages: list[PageJob] = [renderer.home()]
-    pages += renderer.themes()
-    pages += renderer.tags()
-    pages += renderer.archive()
-    pages += renderer.papers()
-    pages += renderer.content_pages(load_pages(root / "content" / "pages", renderer.views.markdown))
-    pages += renderer.discussed()
-    pages.append(renderer.stats())
-    if site.config.site.search:
-        pages.append(renderer.search())
-    pages.append(renderer.feeds_page())
-    pages.append(renderer.not_found())
-    return pages, list(feeds.jobs())
 
 
 # The cyclic collector is paused for the build: it repeatedly walked the hundreds of
@@ -110,101 +65,16 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
         result.seconds = time.perf_counter() - started
         return result
     clock = Stopwatch(result.timings, started)
+    # The one place the stages are imported: a no-op rebuild needs none of them.
     from site_builder.build.scoped import scoped_rebuild
+    from site_builder.build.whole import build_whole
 
     if not clean and scoped_rebuild(config_path, out, base_url, record, stamp,
                                    rest[0] if rest else "", paper_stats, result, clock,
                                    index_search):
         result.quick = True
-        result.seconds = time.perf_counter() - started
-        return result
-
-    from site_builder.build.entries import (
-        cached_classifier,
-        cached_markdown,
-        load_entries,
-        prepare,
-        rules_key,
-        theme_model,
-    )
-    from site_builder.build.parallel import fork_map
-    from site_builder.build.related import related_file, related_map
-    from site_builder.render.bibtex import BibWriter
-    from site_builder.render.feeds import FeedWriter
-    from site_builder.render.pages import Renderer
-    from site_builder.render.sitefiles import pages_files, static_files
-    from site_builder.render.templating import PageJob, compile_templates, make_environment
-    from site_builder.site import Entry, assemble
-
-    config = load_config(config_path, base_url, check_patterns=False)
-    cache_dir = config.root / ".cache"
-    cache = BuildCache() if clean else BuildCache.load(cache_dir / "entries.pickle")
-    # Patterns are compiled when first used; they are checked here only when the rules
-    # differ from those that last compiled (and were cached with their results).
-    rules = rules_key(config)
-    new_rules = cache.checked_rules != rules  # every paper is classified again
-    if new_rules:
-        check_patterns(config)
-        cache.checked_rules, cache.dirty = rules, True
-    diagnostics: list[Diagnostic] = []
-    env = make_environment(config.root / "templates", cache_dir / "jinja")
-    clock.lap("setup")
-    papers, known = load_entries(config, cache, diagnostics, workers, paper_stats)
-    clock.lap("load")
-    model = theme_model(config, cache, known)
-    used_classes, used_html = prepare(config, cache, known, workers, model)
-    site = assemble(config, papers, cached_classifier(config, cache, known, model), known)
-    clock.lap("classify")
-    related = related_map(site.entries, cache_dir, reuse=not clean)
-    clock.lap("related")
-    by_slug = {e.slug: e for e in site.entries}
-
-    def related_of(entry: Entry) -> list[Entry]:
-        return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
-
-    links = U.Urls(config.site.base_url)
-    markdown = cached_markdown(cache, used_html)
-    renderer = Renderer(site, links, env, related_of, markdown)
-    feeds = FeedWriter(site, links, markdown)
-    bibs = BibWriter(site, links)
-    page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
-    bib_jobs = list(bibs.jobs())
-
-    salt = render_salt(renderer.shared_record(), config.root / "templates")
-    fingerprints: dict[str, str] = {}
-    tasks = plan(salt, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
-    clock.lap("plan")
-    if any(isinstance(task, PageJob) for task in tasks):  # compiled once here, not once
-        compile_templates(env)                            # in every render worker
-    staged = fork_map(renderer_of(tasks, env, feeds, bibs, record), len(tasks), workers)
-    clock.lap("render")
-    extras: list[OutputFile] = [feeds.opml()]
-    extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
-    extras += static_files(config.root / "static")
-    for output in extras:
-        claim_path(fingerprints, output.path, digest(output.data))
-        if record.stage(output):
-            staged.append(output.path)
-
-    result.stats.rendered = rendered_count(tasks)
-    result.warnings = [str(d) for d in diagnostics]
-    clock.lap("extras")
-    # Indexed before anything moves: a failing indexer leaves the previous site whole.
-    search = stage_search(config.site.search, record, fingerprints, index_search, result)
-    clock.lap("search")
-    record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
-                  rest[0] if rest else "", search)
-    index = DepIndex(stamp, related_file(site.entries), {
-        name: file_entry(stat, known[name[:-3]].key)
-        for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
-    index.papers = {p.slug: None for p in papers if p.hidden}
-    index.papers.update((e.slug, paper_record(e)) for e in site.entries)
-    index.deps_id = stamp
-    write_index(out, index, dependencies(page_jobs, feed_jobs, bib_jobs))
-    clock.lap("write")
-    cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
-               used_html)
-    clock.lap("save")
-    result.tally(fingerprints)
+    else:
+        build_whole(config_path, out, base_url, clean, workers, index_search, record,
+                    stamp, rest[0] if rest else "", paper_stats, result, clock)
     result.seconds = time.perf_counter() - started
     return result

@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING
 from site_builder.errors import BuildError
 from site_builder.incremental.cache import digest
 from site_builder.incremental.depindex import Dependencies, PaperRecord
+from site_builder.render.bibtex import BibJob, bib_item_key
+from site_builder.render.feeds import FeedJob, feed_item_key
+from site_builder.render.templating import render_page
 from site_builder.site import Entry, place_key
 
 if TYPE_CHECKING:
     import jinja2
 
     from site_builder.incremental.sync import OutputRecord
-    from site_builder.render.bibtex import BibJob, BibWriter
-    from site_builder.render.feeds import FeedJob, FeedWriter
+    from site_builder.render.bibtex import BibWriter
+    from site_builder.render.feeds import FeedWriter
     from site_builder.render.templating import PageJob
 
     Task = PageJob | FeedJob | BibJob
@@ -68,9 +71,6 @@ def plan(salt: str, record: OutputRecord, fingerprints: dict[str, str],
 def renderer_of(tasks: Sequence[Task], env: jinja2.Environment, feeds: FeedWriter,
                 bibs: BibWriter, record: OutputRecord) -> Callable[[int, int], list[str]]:
     """Render tasks[start:stop] into staging; the paths staged (bytes that changed)."""
-    from site_builder.render.bibtex import BibJob
-    from site_builder.render.feeds import FeedJob
-    from site_builder.render.templating import render_page
 
     def render_range(start: int, stop: int) -> list[str]:
         staged: list[str] = []
@@ -84,7 +84,6 @@ def renderer_of(tasks: Sequence[Task], env: jinja2.Environment, feeds: FeedWrite
 
 
 def rendered_count(tasks: Sequence[Task]) -> int:
-    from site_builder.render.feeds import FeedJob
 
     return sum(len(t.paths) if isinstance(t, FeedJob) else 1 for t in tasks)
 
@@ -102,8 +101,6 @@ def claim_path(fingerprints: dict[str, str], path: str, fp: str) -> None:
 
 def paper_record(entry: Entry) -> PaperRecord:
     """Each way another output reads the entry, as the digest its fingerprint takes."""
-    from site_builder.render.bibtex import bib_item_key
-    from site_builder.render.feeds import feed_item_key
 
     return PaperRecord(digest(place_key(entry)), digest(entry.card_key),
                        digest(feed_item_key(entry)), digest(bib_item_key(entry)),

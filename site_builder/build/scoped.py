@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import urls as U
+from site_builder.build.entries import cached_classifier, cached_markdown, parse_file, rules_key
 from site_builder.build.plan import paper_record, plan, rendered_count, renderer_of
+from site_builder.build.related import load_related
+from site_builder.build.search import stage_search
+from site_builder.classify.model import model_path
 from site_builder.config import load_config
 from site_builder.errors import ContentError
 from site_builder.incremental.cache import BuildCache, ParsedFile, digest
@@ -33,20 +37,26 @@ from site_builder.incremental.depindex import (
     KINDS,
     Dependencies,
     DepIndex,
+    PaperRecord,
     Spec,
     file_entry,
     read_dependencies,
     read_index,
     write_index,
 )
+from site_builder.incremental.engine import render_salt
 from site_builder.incremental.sync import OutputRecord
+from site_builder.render.bibtex import BibJob, BibWriter
+from site_builder.render.feeds import FeedJob, FeedWriter
+from site_builder.render.pages import Renderer
+from site_builder.render.templating import PageJob, make_environment
 from site_builder.safefs import read_regular
+from site_builder.site import KnownPaper, assemble
 
 if TYPE_CHECKING:
     from site_builder.build.result import BuildResult, Stopwatch
     from site_builder.config import Config
-    from site_builder.incremental.depindex import PaperRecord
-    from site_builder.site import Entry, KnownPaper, Site
+    from site_builder.site import Entry, Site
 
 SCOPE_MAX = 200
 """Most files with new contents taken this way: beyond, the full build's workers are
@@ -70,15 +80,12 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     # again and compared by content (cheap); only new contents are parsed.
     changed = [name for name, stat in stats.items() if index.files[name][:2] != stat]
 
-    from site_builder.build.entries import parse_file, rules_key
-    from site_builder.build.related import load_related
 
     config = load_config(config_path, base_url, check_patterns=False)
     cache_dir = config.root / ".cache"
     cache = BuildCache.load(cache_dir / "entries.pickle", shards=False)
     if cache.checked_rules != rules_key(config):
         return False
-    from site_builder.classify.model import model_path
 
     if cache.model_key and not model_path(cache_dir, cache.model_key).is_file():
         return False  # a miss could not be classified as the last build did
@@ -114,12 +121,6 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
         return False
     reached, site, records = found
     by_slug = {e.slug: e for e in site.entries}
-    from site_builder.build.entries import cached_markdown
-    from site_builder.incremental.engine import render_salt
-    from site_builder.render.bibtex import BibJob, BibWriter
-    from site_builder.render.feeds import FeedJob, FeedWriter
-    from site_builder.render.pages import Renderer
-    from site_builder.render.templating import PageJob, make_environment
 
     links = U.Urls(config.site.base_url)
     env = make_environment(config.root / "templates", cache_dir / "jinja")
@@ -148,7 +149,6 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
                          record)(0, len(tasks))
     clock.lap("render")
 
-    from site_builder.build.search import stage_search
 
     search = stage_search(config.site.search, record, fingerprints, index_search, result)
     record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
@@ -179,8 +179,6 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
     """The specs of the outputs the edits reach, a Site of the papers they show, and the
     edited papers' new records; None if an edited paper moved (its place changed) or
     its text changed (related papers would need computing again)."""
-    from site_builder.build.entries import cached_classifier
-    from site_builder.site import assemble
 
     known = {slug: _known(key, parsed) for slug, (key, parsed) in edited.items()}
     classify = cached_classifier(config, cache, known)
@@ -230,6 +228,5 @@ def _slugs(spec: Spec, related: dict[str, list[str]]) -> list[str]:
 
 
 def _known(key: str, parsed: ParsedFile) -> KnownPaper:
-    from site_builder.site import KnownPaper
 
     return KnownPaper(key, parsed.summary, parsed.card_material, parsed.text_material)
