@@ -481,3 +481,31 @@ def test_metadata_outputs_follow_an_edit(digest: Path, field: str) -> None:
         assert {bib, "feed.json", feed, "themes/long-context/long-context.bib"} <= changed
         shown = {"title": "50\\%", "theme title": "Long inputs", "published": "2024-02-29"}
         assert shown[field] in after[bib].decode() and shown[field] not in before[bib].decode()
+
+
+def test_an_author_count_edit_reaches_every_output_showing_the_card_and_no_other(
+        project: Callable[..., Path]) -> None:
+    """The dependency index, checked against the pages themselves: the scoped rebuild
+    rewrites exactly the outputs whose bytes a clean build changes, among them the
+    pages of the papers listing the edited one as related."""
+    cousin = PAPER_B.replace("Long-Context Training Recipes", "Long-Context Window Tricks")
+    digest = project({"a.txt": dump_text(PAPER_A, PAPER_B, PAPER_C, cousin)},
+                     captured={"a.txt": "2025-11-26"})
+    ingest(load_config(digest / "config.yaml"))
+    slug = "long-context-training-recipes"
+    site = build(digest)
+    before = files(site)
+    lists_it = {rel for rel, data in before.items() if rel.startswith("papers/")
+                and rel.endswith("/index.html") and slug not in rel
+                and f'href="/repo/papers/{slug}/"'.encode() in data}
+    assert lists_it, "no paper lists the edited one as related: the case tests nothing"
+    _edit(digest / f"content/papers/{slug}.md", "authors: 1", "authors: 4")
+    result = build_site(digest / "config.yaml", site)
+    after = files(site)
+    clean = files(build(digest, "clean", clean=True))
+    assert result.quick and after == clean
+    changed = {rel for rel in after if after[rel] != before[rel]}
+    assert lists_it <= changed
+    assert {f"papers/{slug}/index.html", f"papers/{slug}/{slug}.bib"} <= changed
+    # Nothing beyond what shows the count was rendered: its card, feed items, BibTeX.
+    assert result.stats.written == len(changed)
