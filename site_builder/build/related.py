@@ -17,22 +17,17 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from site_builder.build.parallel import fork_map
 from site_builder.incremental.engine import engine_digest
 from site_builder.site import Entry
 from site_builder.words import STOP_WORDS, TOKEN
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
 DENSE_CELLS = 8_000_000
 """Largest TF-IDF matrix (papers x words) kept dense: 32 MB of float32."""
 BLOCK_CELLS = 4_000_000
 """Most similarity scores held at once (16 MB of float32), whatever the corpus size."""
-MIN_SIMILARITY = 0.05
 TOKENIZE_PARALLEL_MIN = 2000
 """Fewer texts are tokenized in this process (a few ms per hundred)."""
 MAX_DF = 0.5
@@ -65,14 +60,21 @@ def tokenize(texts: Sequence[str]) -> tuple[tuple[str, ...], Any, Any]:
     return tuple(vocabulary), np.asarray(term_ids, dtype=np.int32), lengths
 
 
-def tfidf_rows(texts: list[str]) -> Any:
-    """The texts as L2-normalised TF-IDF rows, float32: a numpy array when it is small
-    (DENSE_CELLS), else a scipy CSR matrix. A small digest never imports scipy (0.1 s,
-    half of its related-papers time).
+class WordCounts(NamedTuple):
+    """How often each word occurs in each text: (row, column, count) cells sorted by
+    row then column, the columns numbering ``words`` (sorted)."""
 
-    Texts are tokenized in ranges across workers; the words are then numbered in
-    sorted order, so the matrix does not depend on how the ranges fell.
-    """
+    words: tuple[str, ...]
+    rows: Any
+    cols: Any
+    counts: Any
+    texts: int
+
+
+def count_words(texts: Sequence[str]) -> WordCounts:
+    """The texts' word counts. Texts are tokenized in ranges across workers; the words
+    are then numbered in sorted order, so the counts do not depend on how the ranges
+    fell."""
     import numpy as np
 
     parts = fork_map(lambda start, stop: [tokenize(texts[start:stop])], len(texts),
@@ -82,14 +84,31 @@ def tfidf_rows(texts: list[str]) -> Any:
     term_ids = np.concatenate([np.asarray([number[w] for w in part[0]], dtype=np.int64)[part[1]]
                                if len(part[1]) else part[1].astype(np.int64) for part in parts])
     lengths = [n for part in parts for n in part[2]]
-    shape = (len(texts), max(1, len(words)))
-    # (row, word) pairs with their counts, sorted by row then word.
+    width = max(1, len(words))
     cells, counts = np.unique(np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-                              * shape[1] + term_ids, return_counts=True)
-    rows, cols = cells // shape[1], cells % shape[1]
-    df = np.bincount(cols, minlength=shape[1])
-    idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
-    idf[df > MAX_DF * len(texts)] = 0.0
+                              * width + term_ids, return_counts=True)
+    return WordCounts(tuple(words), cells // width, cells % width, counts, len(texts))
+
+
+def inverse_frequency(df: Any, texts: int) -> Any:
+    """Each word's idf (smooth, as scikit-learn's), 0 above MAX_DF, from its document
+    frequency ``df`` among ``texts`` texts."""
+    import numpy as np
+
+    idf = np.log((1.0 + texts) / (1.0 + df)) + 1.0
+    idf[df > MAX_DF * texts] = 0.0
+    return idf
+
+
+def weigh(counted: WordCounts) -> Any:
+    """The counted texts as L2-normalised TF-IDF rows, float32: a numpy array when it is
+    small (DENSE_CELLS), else a scipy CSR matrix. A small digest never imports scipy
+    (0.1 s, half of its related-papers time)."""
+    import numpy as np
+
+    rows, cols, counts = counted.rows, counted.cols, counted.counts
+    shape = (counted.texts, max(1, len(counted.words)))
+    idf = inverse_frequency(np.bincount(cols, minlength=shape[1]), shape[0])
     weights = (1.0 + np.log(counts)) * idf[cols]  # sublinear tf
     norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=shape[0]))
     norms[norms == 0] = 1.0
@@ -105,60 +124,52 @@ def tfidf_rows(texts: list[str]) -> Any:
     return csr_matrix((weights, (rows, cols)), shape=shape, dtype=np.float32)
 
 
-def top_neighbours(scores: npt.NDArray[np.float32], take: int
-                   ) -> list[list[tuple[int, float]]]:
-    """Per row, the ``take`` highest (column, score), highest first, ties by column.
+def tfidf_rows(texts: list[str]) -> Any:
+    """The texts as L2-normalised TF-IDF rows (weigh of count_words)."""
+    return weigh(count_words(texts))
 
-    Exact: every column scoring at least the row's take-th best is a candidate, and
-    the candidates are ordered by (-score, column) in one sort.
-    """
+
+def nearest_rows(matrix: Any, take: int) -> tuple[Any, Any]:
+    """Every row's neighbours and their scores (Similarity.nearest). The distinct texts
+    are ranked in blocks of at most BLOCK_CELLS estimated scores, across workers on a
+    large corpus."""
     import numpy as np
 
-    width = scores.shape[1]
-    kth = np.partition(scores, width - take, axis=1)[:, width - take]
-    rows, cols = np.nonzero(scores >= kth[:, None])
-    values = scores[rows, cols]
-    order = np.lexsort((cols, -values, rows))
-    best: list[list[tuple[int, float]]] = [[] for _ in range(scores.shape[0])]
-    for row, col, value in zip(rows[order].tolist(), cols[order].tolist(),
-                               values[order].tolist(), strict=True):
-        if len(best[row]) < take:
-            best[row].append((col, value))
-    return best
+    from site_builder.build.neighbours import Similarity, without_self
+
+    count = matrix.shape[0]
+    similarity = Similarity(matrix)
+    step = max(1, BLOCK_CELLS // count)
+    starts = range(0, similarity.distinct, step)
+
+    def blocks(first: int, stop: int) -> list[tuple[Any, Any]]:
+        return [similarity.ranked(np.arange(start, min(start + step, similarity.distinct)),
+                                  take + 1) for start in starts[first:stop]]
+
+    if isinstance(matrix, np.ndarray):
+        parts = blocks(0, len(starts))
+    else:
+        # One BLAS thread per worker: the workers already use every core (threadpoolctl
+        # comes with scikit-learn; the limit only saves time, so it may be missing).
+        try:
+            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        except ImportError:
+            parts = fork_map(blocks, len(starts), minimum=2)
+        else:
+            with threadpool_limits(1, user_api="blas"):
+                parts = fork_map(blocks, len(starts), minimum=2)
+    near = np.concatenate([p[0] for p in parts])[similarity.kind]
+    score = np.concatenate([p[1] for p in parts])[similarity.kind]
+    return without_self(near, score, np.arange(count), take)
 
 
 def compute_related(slugs: list[str], texts: list[str], k: int) -> dict[str, list[str]]:
     """Top-k cosine neighbours for each text (slugs sorted, so ties break by slug)."""
-    import numpy as np
-
     if len(slugs) < 2:
         return {s: [] for s in slugs}
-    matrix = tfidf_rows(texts)
-    dense = isinstance(matrix, np.ndarray)
-    transposed = matrix.T if dense else matrix.T.tocsr()
-    take = min(k, len(slugs) - 1)
-    step = max(1, BLOCK_CELLS // len(slugs))
-    starts = range(0, len(slugs), step)
-
-    def blocks(first: int, stop: int) -> list[list[int]]:
-        """Neighbour indexes of every row of blocks ``first`` to ``stop``."""
-        found: list[list[int]] = []
-        for start in starts[first:stop]:
-            block = matrix[start:start + step] @ transposed
-            if not dense:
-                block = block.toarray()
-            rows = np.arange(block.shape[0])
-            block[rows, rows + start] = -1.0  # never related to itself
-            # Round away float noise so order depends on the text, then the slug index.
-            block = np.round(block, 6)
-            found += [[j for j, score in best if score >= MIN_SIMILARITY]
-                      for best in top_neighbours(block, take)]
-        return found
-
-    # Blocks are independent: on a large corpus they run across workers. A dense matrix
-    # is multiplied by BLAS, in this process.
-    neighbours = blocks(0, len(starts)) if dense else fork_map(blocks, len(starts), minimum=2)
-    return {slug: [slugs[j] for j in near] for slug, near in zip(slugs, neighbours, strict=True)}
+    neighbours, _ = nearest_rows(tfidf_rows(texts), min(k, len(slugs) - 1))
+    return {slug: [slugs[j] for j in near if j >= 0]
+            for slug, near in zip(slugs, neighbours.tolist(), strict=True)}
 
 
 def load_related(path: Path) -> dict[str, list[str]] | None:
@@ -175,22 +186,35 @@ def related_file(entries: Sequence[Entry], k: int = 5) -> str:
     return f"related-{corpus_key(entries, k)}.json"
 
 
+def related_text(entry: Entry) -> str:
+    """What related papers compare of a paper: its title (twice: it says the most), then
+    its abstract."""
+    return f"{entry.paper.title}\n{entry.paper.title}\n{entry.paper.abstract}"
+
+
+def save_related(cache: Path, result: dict[str, list[str]]) -> None:
+    """Cache ``result`` as the related-papers map of its corpus (the only one kept)."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    for old in cache.parent.glob("related-*.json"):
+        old.unlink()
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+    tmp.replace(cache)
+
+
 def related_map(entries: Sequence[Entry], cache_dir: Path | None, k: int = 5,
                 reuse: bool = True) -> dict[str, list[str]]:
-    """Related slugs per slug; ``reuse=False`` (a clean build) recomputes, then caches."""
+    """Related slugs per slug; ``reuse=False`` (a clean build) recomputes, then caches
+    the map and the state update_related starts from (related_update.py)."""
     cache = cache_dir / related_file(entries, k) if cache_dir else None
     loaded = load_related(cache) if reuse and cache is not None else None
     if loaded is not None:
         return loaded
-    ordered = sorted(entries, key=lambda e: e.slug)
-    result = compute_related([e.slug for e in ordered],
-                             [f"{e.paper.title}\n{e.paper.title}\n{e.paper.abstract}"
-                              for e in ordered], k)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        for old in cache.parent.glob("related-*.json"):
-            old.unlink()
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
-        tmp.replace(cache)
+    from site_builder.build.related_update import compute_state, save_state
+
+    state = compute_state(entries, k)
+    result = state.related()
+    if cache_dir is not None and cache is not None:  # (the one implies the other)
+        save_state(cache_dir, state)
+        save_related(cache, result)
     return result
