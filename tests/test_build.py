@@ -359,8 +359,8 @@ EDITS_OTHER_PAGES_SHOW = {
 }
 
 
-SCOPED_EDITS = {"authors"}
-"""Edits the dependency index follows: the paper keeps its place and its text."""
+SCOPED_EDITS = {"authors", "title", "abstract"}
+"""Edits the dependency index follows: the paper keeps its place (listings, order)."""
 
 
 @pytest.mark.parametrize("field", sorted(EDITS_OTHER_PAGES_SHOW))
@@ -374,7 +374,7 @@ def test_edits_other_pages_show_rebuild_what_a_clean_build_makes(digest: Path,
     after = files(site)
     assert after == files(build(digest, "clean", clean=True))
     # Planned over what the edit reaches, or over the whole Site when it moves the paper
-    # (its listings, their order or counts) or changes what related papers compare.
+    # (its listings, their order or counts).
     assert result.quick == (field in SCOPED_EDITS)
     if result.quick:  # it reached beyond the paper's own page: its card is in listings
         changed = {rel for rel in after if after[rel] != before.get(rel)}
@@ -509,3 +509,32 @@ def test_an_author_count_edit_reaches_every_output_showing_the_card_and_no_other
     assert {f"papers/{slug}/index.html", f"papers/{slug}/{slug}.bib"} <= changed
     # Nothing beyond what shows the count was rendered: its card, feed items, BibTeX.
     assert result.stats.written == len(changed)
+
+
+def test_an_abstract_edit_that_changes_related_papers_is_scoped_and_exact(
+        project: Callable[..., Path]) -> None:
+    """The edited text re-ranks related papers (related_update.update_edited): the
+    pages whose lists changed are re-planned, and their cards are read from then on."""
+    cousin = PAPER_B.replace("Long-Context Training Recipes", "Long-Context Window Tricks")
+    digest = project({"a.txt": dump_text(PAPER_A, PAPER_B, PAPER_C, cousin)},
+                     captured={"a.txt": "2025-11-26"})
+    ingest(load_config(digest / "config.yaml"))
+    site = build(digest)
+
+    def related() -> str:
+        [cached] = (digest / ".cache").glob("related-*.json")
+        return cached.read_text()
+
+    before = related()
+    # Words it now shares with the data-selection paper, and none the rules read.
+    _edit(digest / "content/papers/another-paper-about-scaling.md",
+          "Scaling things up, no theme here.",
+          "Scaling things up by importance resampling.")
+    result = build_site(digest / "config.yaml", site)
+    assert related() != before, "no related list changed: the case tests nothing"
+    assert result.quick and files(site) == files(build(digest, "clean", clean=True))
+    # And the next edit reads the lists as they are now.
+    _edit(digest / "content/papers/long-context-window-tricks.md", "authors: 1",
+          "authors: 3")
+    result = build_site(digest / "config.yaml", site)
+    assert result.quick and files(site) == files(build(digest, "clean2", clean=True))

@@ -535,11 +535,11 @@ def _tag_everything(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _reverse_related(monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build.related as related
+    from site_builder.build.related_update import State
 
-    real = related.compute_related
-    monkeypatch.setattr(related, "compute_related", lambda slugs, texts, k: {
-        s: list(reversed(near)) for s, near in real(slugs, texts, k).items()})
+    real = State.related
+    monkeypatch.setattr(State, "related", lambda state: {
+        s: list(reversed(near)) for s, near in real(state).items()})
 
 
 def _suffix_titles(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,9 +38,14 @@ CACHE_VERSION = "related-v3"
 def corpus_key(entries: Sequence[Entry], k: int) -> str:
     """A digest of every entry's slug, title and abstract (each entry's text_material,
     digested once per file), in slug order, and of the code and libraries (engine.py)."""
+    return texts_key([(e.slug, e.text_material) for e in entries], k)
+
+
+def texts_key(texts: Sequence[tuple[str, str]], k: int) -> str:
+    """corpus_key of the papers' (slug, text_material)."""
     digest = hashlib.blake2b(f"{CACHE_VERSION}:{engine_digest()}:{k}".encode(),
                              digest_size=16)
-    digest.update("\0".join(sorted(f"{e.slug}\0{e.text_material}" for e in entries)).encode())
+    digest.update("\0".join(sorted(f"{slug}\0{text}" for slug, text in texts)).encode())
     return digest.hexdigest()
 
 
@@ -184,6 +189,11 @@ def load_related(path: Path) -> dict[str, list[str]] | None:
 def related_file(entries: Sequence[Entry], k: int = 5) -> str:
     """The name of the file that caches the related papers of exactly these entries."""
     return f"related-{corpus_key(entries, k)}.json"
+
+
+def related_file_of(texts: Sequence[tuple[str, str]], k: int = 5) -> str:
+    """related_file of the papers' (slug, text_material)."""
+    return f"related-{texts_key(texts, k)}.json"
 
 
 def related_text(entry: Entry) -> str:

@@ -48,6 +48,7 @@ from site_builder.build.related import (
     load_related,
     nearest_rows,
     related_file,
+    related_file_of,
     related_text,
     save_related,
     tokenize,
@@ -125,21 +126,21 @@ def compute_state(entries: Sequence[Entry], k: int) -> State:
 
     ordered = sorted(entries, key=lambda e: e.slug)
     counted = count_words([related_text(e) for e in ordered])
-    return ranked_state(ordered, counted, k, np.arange(len(ordered)), None)
+    return ranked_state([e.slug for e in ordered], [e.text_material for e in ordered],
+                        counted, k, np.arange(len(ordered)), None)
 
 
-def ranked_state(ordered: list[Entry], counted: WordCounts, k: int, redo: Any,
-                 old: State | None) -> State:
+def ranked_state(slugs: list[str], materials: list[str], counted: WordCounts, k: int,
+                 redo: Any, old: State | None) -> State:
     """The state of ``ordered``: the rows ``redo`` ranked in full, the others merged
     into ``old``'s lists (see the module docstring)."""
     import numpy as np
 
-    count = len(ordered)
+    count = len(slugs)
     take = min(k, count - 1) if count > 1 else 0
     neighbours = np.full((count, take), -1, dtype=np.int64)
     scores = np.zeros((count, take), dtype=np.float32)
-    state = State([e.slug for e in ordered], [e.text_material for e in ordered], counted,
-                  neighbours, scores, k)
+    state = State(slugs, materials, counted, neighbours, scores, k)
     if take == 0:
         return state
     matrix = weigh(counted)
@@ -203,12 +204,12 @@ def merge_changed(similarity: Similarity, changed: Any, keeps: Any, old: State,
     scores[rows[best], rank[best]] = values[best]
 
 
-def updated_counts(old: State, ordered: list[Entry], redo: Any) -> WordCounts:
-    """count_words of the texts of ``ordered`` (the same papers as ``old``), recounting
-    only the rows ``redo``: the same arrays a clean count gives."""
+def updated_counts(old: State, texts: list[str], redo: Any) -> WordCounts:
+    """count_words of ``old``'s papers with the rows ``redo`` now holding ``texts``
+    (related_text of each), recounting only those: the arrays a clean count gives."""
     import numpy as np
 
-    vocabulary, ids, lengths = tokenize([related_text(ordered[i]) for i in redo])
+    vocabulary, ids, lengths = tokenize(texts)
     old_words = np.asarray(old.counted.words, dtype=str)
     fresh = np.asarray(vocabulary, dtype=str)
     words = np.union1d(old_words, fresh)
@@ -228,7 +229,7 @@ def updated_counts(old: State, ordered: list[Entry], redo: Any) -> WordCounts:
     used = np.bincount(cols, minlength=width) > 0  # a word no text has any more goes
     number = np.cumsum(used) - 1
     return WordCounts(tuple(words[used].tolist()), rows, number[cols],
-                      counts.astype(np.int64), len(ordered))
+                      counts.astype(np.int64), old.counted.texts)
 
 
 def idf_changed_rows(old: WordCounts, new: WordCounts) -> Any:
@@ -268,12 +269,7 @@ def update_related(cache_dir: Path, entries: Sequence[Entry],
         hinted = set(changed_slugs)
         redo = np.asarray([i for i, (e, text) in enumerate(zip(ordered, old.texts, strict=True))
                            if e.text_material != text or e.slug in hinted], dtype=np.int64)
-        if not len(redo):
-            state = old
-        else:
-            counted = updated_counts(old, ordered, redo)
-            moved = np.union1d(redo, idf_changed_rows(old.counted, counted))
-            state = ranked_state(ordered, counted, k, moved, old)
+        state = updated_state(old, redo, [related_text(ordered[i]) for i in redo], k)
     before = old.related() if old is not None else {}
     result = state.related()
     if state is not old:
@@ -282,3 +278,47 @@ def update_related(cache_dir: Path, entries: Sequence[Entry],
     if load_related(cache) is None:
         save_related(cache, result)
     return result, {slug for slug, near in result.items() if before.get(slug) != near}
+
+
+def updated_state(old: State, redo: Any, texts: list[str], k: int) -> State:
+    """``old`` with the rows ``redo`` now holding ``texts`` (and their text_material
+    already in ``old.texts``): exactly the state a clean computation gives."""
+    import numpy as np
+
+    if not len(redo):
+        return old
+    counted = updated_counts(old, texts, redo)
+    moved = np.union1d(redo, idf_changed_rows(old.counted, counted))
+    return ranked_state(old.slugs, old.texts, counted, k, moved, old)
+
+
+def update_edited(cache_dir: Path, before: dict[str, str],
+                  edited: dict[str, tuple[str, str]], k: int = 5
+                  ) -> tuple[dict[str, list[str]], set[str], str] | None:
+    """update_related for an edit of a few papers' texts, knowing only those: ``before``
+    every paper's text_material as the last build saw it, ``edited`` by slug its new
+    (text_material, related_text). The related map, the slugs whose list changed and
+    the name of the map's cache file; None without a state of exactly the papers and
+    texts of ``before`` (then the whole Site is built, with every text)."""
+    import numpy as np
+
+    old = load_state(cache_dir, k)
+    if old is None or old.slugs != sorted(before) or not set(edited) <= set(before) \
+            or any(before[slug] != text for slug, text in zip(old.slugs, old.texts,
+                                                              strict=True)):
+        return None
+    position = {slug: i for i, slug in enumerate(old.slugs)}
+    materials = list(old.texts)
+    redo = sorted(position[slug] for slug, (material, _) in edited.items()
+                  if materials[position[slug]] != material)
+    for slug, (material, _) in edited.items():
+        materials[position[slug]] = material
+    state = updated_state(old._replace(texts=materials), np.asarray(redo, dtype=np.int64),
+                          [edited[old.slugs[i]][1] for i in redo], k)
+    old_lists, result = old.related(), state.related()
+    name = related_file_of(list(zip(state.slugs, state.texts, strict=True)), k)
+    if state is not old:
+        save_state(cache_dir, state)
+    if load_related(cache_dir / name) is None:
+        save_related(cache_dir / name, result)
+    return result, {slug for slug, near in result.items() if old_lists[slug] != near}, name

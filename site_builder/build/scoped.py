@@ -13,21 +13,24 @@ a note, a title or an author count changes a handful of pages.
 When it applies: every input but the entry files is as the record says (its ``rest``
 stamp), the same entry files exist, at most SCOPE_MAX of them have new contents, and
 each edited paper keeps its place (PaperRecord.place: its listings and their order
-stay), its pins, its warnings and the text related papers compare. Then the outputs
-that can differ are its own page and those the index lists as reading a record of it
-that changed (its card, feed item or BibTeX entry); they are planned with the same
-functions as a full build (build/plan.py), so their fingerprints are a clean build's.
+stay), its pins, whether it is hidden, and its warnings. Then the outputs that can
+differ are its own page, those the index lists as reading a record of it that changed
+(its card, feed item or BibTeX entry), and, when its title or abstract changed, the
+pages whose related papers changed (related_update.update_edited, exact); they are
+planned with the same functions as a full build (build/plan.py), so their
+fingerprints are a clean build's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from site_builder import urls as U
 from site_builder.build.entries import cached_classifier, cached_markdown, parse_file, rules_key
 from site_builder.build.plan import paper_record, plan, rendered_count, renderer_of
-from site_builder.build.related import load_related
+from site_builder.build.related import load_related, related_file_of, related_text
+from site_builder.build.related_update import update_edited
 from site_builder.build.search import stage_search
 from site_builder.classify.model import model_path
 from site_builder.config import load_config
@@ -51,12 +54,12 @@ from site_builder.render.feeds import FeedJob, FeedWriter
 from site_builder.render.pages import Renderer
 from site_builder.render.templating import PageJob, make_environment
 from site_builder.safefs import read_regular
-from site_builder.site import KnownPaper, assemble
+from site_builder.site import KnownPaper, Site, assemble
 
 if TYPE_CHECKING:
     from site_builder.build.result import BuildResult, Stopwatch
     from site_builder.config import Config
-    from site_builder.site import Entry, Site
+    from site_builder.site import Entry
 
 SCOPE_MAX = 200
 """Most files with new contents taken this way: beyond, the full build's workers are
@@ -119,7 +122,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     found = _reach(out, config, cache, index, edited, related)
     if found is None:
         return False
-    reached, site, records = found
+    reached, site, records, related, deps = found
     by_slug = {e.slug: e for e in site.entries}
 
     links = U.Urls(config.site.base_url)
@@ -153,8 +156,11 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     search = stage_search(config.site.search, record, fingerprints, index_search, result)
     record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
     index.stamp, index.files = stamp, files
-    index.papers.update(records)  # same places and texts: the same Dependencies
-    write_index(out, index, None)
+    index.papers.update(records)
+    if deps is not None:  # related lists changed: the pages reading each card did too
+        index.deps_id, index.related = stamp, related_file_of(
+            [(slug, rec.text) for slug, rec in index.papers.items() if rec is not None])
+    write_index(out, index, deps)
     clock.lap("write")
     result.stats.rendered = rendered_count(tasks)
     result.warnings = list(record.warnings)
@@ -173,12 +179,23 @@ def _same_standing(old: ParsedFile, new: ParsedFile) -> bool:
         (new.paper.themes, new.paper.not_themes, new.paper.hidden, new.warnings)
 
 
+class Reach(NamedTuple):
+    specs: dict[str, Spec]
+    """By output: the jobs to plan again."""
+    site: Site
+    """Of the papers those jobs show."""
+    records: dict[str, PaperRecord]
+    """The edited papers' new records."""
+    related: dict[str, list[str]]
+    deps: Dependencies | None
+    """The Dependencies, when related lists changed (else they stay as they are)."""
+
+
 def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
            edited: dict[str, tuple[str, ParsedFile]], related: dict[str, list[str]]
-           ) -> tuple[dict[str, Spec], Site, dict[str, PaperRecord]] | None:
-    """The specs of the outputs the edits reach, a Site of the papers they show, and the
-    edited papers' new records; None if an edited paper moved (its place changed) or
-    its text changed (related papers would need computing again)."""
+           ) -> Reach | None:
+    """What the edits reach; None if an edited paper moved (its place changed) or a
+    pinned paper's text changed (the theme model learns from it)."""
 
     known = {slug: _known(key, parsed) for slug, (key, parsed) in edited.items()}
     classify = cached_classifier(config, cache, known)
@@ -186,10 +203,15 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
     records: dict[str, PaperRecord] = {}
     reached: dict[str, Spec] = {}
     deps: Dependencies | None = None  # read only when an edit reaches beyond its page
+    texts: dict[str, tuple[str, str]] = {}  # by slug, of the edited texts
     for entry in mine.entries:
         old, new = index.papers.get(entry.slug), paper_record(entry)
-        if old is None or old.place != new.place or old.text != new.text:
+        if old is None or old.place != new.place:
             return None
+        if old.text != new.text:
+            if entry.paper.themes or entry.paper.not_themes:
+                return None
+            texts[entry.slug] = (new.text, related_text(entry))
         records[entry.slug] = new
         own = U.output_path(U.paper_path(entry.slug))
         reached[own] = ("paper", entry.slug)
@@ -202,6 +224,25 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
         for kind in kinds:
             for output in deps.reads.get(entry.slug, {}).get(kind, ()):
                 reached[output] = deps.specs[output]
+    changed_lists = False
+    if texts:
+        updated = update_edited(config.root / ".cache", {
+            slug: rec.text for slug, rec in index.papers.items() if rec is not None}, texts)
+        deps = deps or read_dependencies(out, index)
+        if updated is None or deps is None:
+            return None
+        new_related, moved, _ = updated
+        for slug in moved:  # its page lists other papers now: it reads their cards
+            page = U.output_path(U.paper_path(slug))
+            reached[page] = ("paper", slug)
+            for other in related.get(slug, []):
+                readers = deps.reads.get(other, {}).get("card", [])
+                if page not in readers:
+                    return None  # not the index this page was made with
+                readers.remove(page)
+            for other in new_related[slug]:
+                deps.reads.setdefault(other, {}).setdefault("card", []).append(page)
+        related, changed_lists = new_related, bool(moved)
     if len(reached) > OUTPUTS_MAX:
         return None
     shown = set(known)
@@ -214,7 +255,8 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
             return None  # not as the last build saw it: plan the whole Site
         known[slug] = _known(entry_file[2], parsed)  # type: ignore[index]
     papers = [cache.papers[k.key].paper for k in known.values()]
-    return reached, assemble(config, papers, classify, known), records
+    return Reach(reached, assemble(config, papers, classify, known), records, related,
+                 deps if changed_lists else None)
 
 
 def _slugs(spec: Spec, related: dict[str, list[str]]) -> list[str]:
