@@ -7,8 +7,9 @@ The weighting is scikit-learn's TfidfVectorizer with ``sublinear_tf``, smooth id
 ``max_df=0.5``, written out with numpy: importing scikit-learn alone took 0.6 s, more
 than the whole computation for 5,000 papers. The result depends on the whole corpus
 (idf weights), so it is cached under a key of every paper's text: edits to notes,
-tags or templates reuse it. Similarities are computed in row blocks of bounded size,
-so memory stays flat at 50,000 papers; the work is all pairs, O(n^2).
+tags or templates reuse it. The search itself (neighbours.py) is exact but scores
+exactly only the few candidates an estimate leaves; related_update.py updates the
+result after an edit, from the state a computation leaves in the cache folder.
 """
 
 from __future__ import annotations
