@@ -153,3 +153,17 @@ def test_model_is_stored_without_pickles_and_applied_as_trained(corpus: Path) ->
         assert all(d[name].dtype != object for name in d.files)
     texts = [f"{p.title}\n{p.abstract}" for p in papers]
     assert (trained.confidences(texts) == loaded.confidences(texts)).all()
+
+
+def test_a_word_in_the_title_weighs_more_than_in_the_abstract() -> None:
+    from site_builder.classify.model import Example, train
+
+    # Positives name the subject in the title or in the abstract; negatives never.
+    found = [Example(f"pos-{i}", f"{ZEPHYR[i % 8]} {FILLER[i % 6]}\n"
+                     f"{' '.join(FILLER)} {ZEPHYR[(i + 3) % 8]}", (1,)) for i in range(8)]
+    found += [Example(f"neg-{i}", f"{QUOKKA[i % 8]} {FILLER[i % 6]}\n"
+                      f"{' '.join(FILLER)} {QUOKKA[(i + 3) % 8]}", (-1,)) for i in range(8)]
+    model = train(found, ["data-selection"])
+    in_title, in_abstract = model.confidences([f"Marram {FILLER[0]}\n{' '.join(FILLER)}",
+                                               f"Plain {FILLER[0]}\n{' '.join(FILLER)} marram"])
+    assert in_title[0] > in_abstract[0] > model.confidences(["Plain\nmethod"])[0][0]

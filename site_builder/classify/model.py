@@ -9,9 +9,12 @@ not in it, or one whose ``not_themes`` names it, is a negative. Unpinned papers 
 not negatives (the rules' guesses are not the curator's word). Features are TF-IDF
 of title and abstract, tokenised and weighted as related papers are (related.py:
 its TOKEN and STOP_WORDS, sublinear tf, smooth idf, L2 rows), over the training
-texts' words. Each theme is a scikit-learn LogisticRegression with balanced class
-weights, so its probability is the confidence (arxiv-sanity's recipe, with
-probabilities instead of SVM margins).
+texts' words; and beside them, at TITLE_WEIGHT, the TF-IDF of the title alone (its
+own words, idf over the training titles, its own L2 norm): what a paper is about
+is said in its title, and an abstract's many words drown it otherwise. Each theme
+is a scikit-learn LogisticRegression with balanced class weights, so its
+probability is the confidence (arxiv-sanity's recipe, with probabilities instead
+of SVM margins).
 
 Why numpy to apply: importing scikit-learn costs 0.6 s. Training happens only when the
 pins, the pinned texts or the libraries change; the coefficients are then stored in
@@ -38,13 +41,19 @@ if TYPE_CHECKING:
     from site_builder.config import Config
     from site_builder.models import Classification, Paper
 
-MODEL_VERSION = "theme-model-v1"
+MODEL_VERSION = "theme-model-v2"
 C = 10.0
 """Inverse regularisation of each theme's regression (chosen by `site-builder themes`)."""
+TITLE_WEIGHT = 0.5
+"""Length of a paper's title-words vector beside its L2-normed text vector (chosen by
+`site-builder themes`: higher precision in the k-fold run and on every held-out dump)."""
+TITLE = "t:"
+"""The prefix of a title word's column (TOKEN's words never hold a colon)."""
 ASSIGN = 0.5
 """A theme the model gives at least this confidence is assigned."""
-SUGGEST = 0.15
-"""Below ASSIGN and at least this: a suggestion for the curator."""
+SUGGEST = 0.14
+"""Below ASSIGN and at least this: a suggestion for the curator (set by `site-builder
+themes` so that suggestions reach the most pins at no more than 2.5 a paper)."""
 MAX_SUGGESTIONS = 3
 RULE_CONFIDENCE = 0.95
 """The confidence of a theme the rules assign: their precision on the pins, measured
@@ -63,6 +72,11 @@ class Example:
 
 def paper_text(paper: Paper) -> str:
     return f"{paper.title}\n{paper.abstract}"
+
+
+def title_of(text: str) -> str:
+    """The title of a paper_text (titles are one line)."""
+    return text.partition("\n")[0]
 
 
 def words(text: str) -> list[str]:
@@ -89,7 +103,7 @@ def training_key(found: Sequence[Example], themes: Sequence[str]) -> str:
     settings, our code and the libraries (engine.py; scikit-learn is one of them). So a
     stored model is reused, clean builds included, only when retraining would give it."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr((MODEL_VERSION, C, tuple(themes), engine_digest())).encode())
+    h.update(repr((MODEL_VERSION, C, TITLE_WEIGHT, tuple(themes), engine_digest())).encode())
     for e in found:
         h.update(f"\0{e.slug}\0{e.text}\0{e.labels}".encode())
     return h.hexdigest()
@@ -111,25 +125,56 @@ class ThemeModel:
         """Column of each word (built once: 10,000 words take a few ms)."""
         return {w: i for i, w in enumerate(self.vocabulary)}
 
-    def rows(self, texts: Sequence[str], index: dict[str, int] | None = None
-             ) -> tuple[Any, Any, Any]:
-        """The texts' TF-IDF rows as (row, column, weight) arrays sorted by row then
-        column, rows L2-normalised. Stop words need no filtering here: the vocabulary
-        was made without them. Vectorised: one dict lookup a word (in C, through map),
-        the counting in numpy (5,000 abstracts, 1.4 million words: 0.3 s)."""
+    @cached_property
+    def title_columns(self) -> Any:
+        """For each column, the column of the same word in a title (-1: none)."""
         import numpy as np
 
-        index = index if index is not None else self.index
-        found = [TOKEN.findall(text.lower()) for text in texts]
-        ids = np.fromiter(map(index.get, chain.from_iterable(found), repeat(-1)),
-                          dtype=np.int64)
-        row_of = np.repeat(np.arange(len(texts), dtype=np.int64), [len(f) for f in found])
+        index = self.index
+        return np.asarray([index.get(TITLE + w, -1) for w in self.vocabulary], dtype=np.int64)
+
+    def rows(self, texts: Sequence[str]) -> tuple[Any, Any, Any]:
+        """The texts' feature cells as (row, column, weight) arrays: the TF-IDF of the
+        whole text (L2-normalised), then that of its title (its ``t:`` columns,
+        L2-normalised and scaled by TITLE_WEIGHT). Each part is sorted by row and
+        column; no cell is in both.
+
+        Vectorised: one dict lookup a word (in C, through map), the counting in numpy.
+        Each text is read once, title and abstract apart (no word spans the newline, so
+        their words are the text's): its first words are its title's, whose columns
+        follow from the text's by ``title_columns``. Stop words need no filtering: the
+        vocabulary was made without them."""
+        import numpy as np
+
+        parts = [text.lower().partition("\n") for text in texts]
+        heads = [TOKEN.findall(head) for head, _, _ in parts]
+        tails = [TOKEN.findall(tail) for _, _, tail in parts]
+        flat = chain.from_iterable(chain.from_iterable(zip(heads, tails, strict=True)))
+        ids = np.fromiter(map(self.index.get, flat, repeat(-1)), dtype=np.int64)
+        in_head = np.asarray([len(h) for h in heads], dtype=np.int64)
+        lengths = in_head + np.asarray([len(t) for t in tails], dtype=np.int64)
+        row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        # A word's place in its text, against the number of its text's title words.
+        place = np.arange(len(ids), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                 lengths)
         known = ids >= 0
+        titled = known & (place < np.repeat(in_head, lengths))
+        title_ids = self.title_columns[ids[titled]]
+        r, c, w = self._tfidf(row_of[known], ids[known], len(texts))
+        tr, tc, tw = self._tfidf(row_of[titled][title_ids >= 0], title_ids[title_ids >= 0],
+                                 len(texts))
+        return np.concatenate([r, tr]), np.concatenate([c, tc]), \
+            np.concatenate([w, TITLE_WEIGHT * tw])
+
+    def _tfidf(self, row_of: Any, ids: Any, texts: int) -> tuple[Any, Any, Any]:
+        """The L2-normalised TF-IDF cells of words given as (text, column) pairs."""
+        import numpy as np
+
         width = max(1, len(self.vocabulary))
-        cells, counts = np.unique(row_of[known] * width + ids[known], return_counts=True)
+        cells, counts = np.unique(row_of * width + ids, return_counts=True)
         r, c = cells // width, cells % width
         weights = (1.0 + np.log(counts)) * self.idf[c]
-        norms = np.sqrt(np.bincount(r, weights=weights * weights, minlength=len(texts)))
+        norms = np.sqrt(np.bincount(r, weights=weights * weights, minlength=texts))
         norms[norms == 0] = 1.0
         return r, c, weights / norms[r]
 
@@ -193,13 +238,16 @@ def train(found: Sequence[Example], themes: Sequence[str], key: str = "") -> The
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-    docs = [set(words(e.text)) for e in found]
+    # Each example is two documents, its text and its title (prefixed words): the
+    # idf of a word counts the texts that have it, of a title word the titles.
+    docs = [set(words(e.text)) for e in found] + \
+        [{TITLE + w for w in words(title_of(e.text))} for e in found]
     vocabulary = tuple(sorted(set().union(*docs)))
     df: dict[str, int] = {}
     for doc in docs:
         for word in doc:
             df[word] = df.get(word, 0) + 1
-    idf = np.asarray([math.log((1 + len(docs)) / (1 + df[w])) + 1.0 for w in vocabulary])
+    idf = np.asarray([math.log((1 + len(found)) / (1 + df[w])) + 1.0 for w in vocabulary])
     coef = np.zeros((len(vocabulary), len(themes)))
     intercept = np.full(len(themes), -np.inf)
     model = ThemeModel(key, tuple(themes), vocabulary, idf, coef, intercept)
