@@ -1,0 +1,221 @@
+"""The sharded search index: an edit re-indexes its shard only, and the result is the
+index a clean build makes (build/search.py, build/search_shards.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import site_builder.build.search as search
+from site_builder.build.pipeline import build_site
+from site_builder.build.search_shards import (
+    MANIFEST,
+    SHARDS,
+    in_shard,
+    read_manifest,
+    shard_of,
+)
+from tests.conftest import dump_text
+from tests.golden_site import files
+
+WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+         "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa")
+
+
+def entry(number: int) -> str:
+    word = WORDS[number % len(WORDS)]
+    return (f"Study {number} of {word} tokenizers\n"
+            f"We measure {word} tokenizers on data selection benchmark {number}.\n"
+            "  • 2 authors\n·\nFeb 6, 2023")
+
+
+@pytest.fixture
+def many(project: Callable[..., Path]) -> Path:
+    """A project of papers enough to fill several shards, search on."""
+    from site_builder.config import load_config
+    from site_builder.ingest.merge import ingest
+
+    root = project({"a.txt": dump_text(*(entry(n) for n in range(40)))},
+                   captured={"a.txt": "2025-11-26"})
+    config = root / "config.yaml"
+    config.write_text(config.read_text().replace("search: false", "search: true"))
+    ingest(load_config(config))
+    return root
+
+
+def build(root: Path, out: str = "_site", **kw: object) -> Path:
+    build_site(root / "config.yaml", root / out, **kw)  # type: ignore[arg-type]
+    return root / out
+
+
+def paper_file(root: Path, number: int) -> Path:
+    (found,) = [p for p in (root / "content/papers").glob("*.md")
+                if p.read_text().count(f"title: Study {number} of ")]
+    return found
+
+
+def shard_of_paper(path: Path) -> str:
+    return shard_of(f"papers/{path.stem}/index.html")
+
+
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The shards indexed from now on (by folder name), the real indexer still running."""
+    indexed: list[str] = []
+    real = search.build_index
+
+    def recording(pages: list[tuple[str, bytes]], into: Path) -> None:
+        indexed.append(into.name)
+        real(pages, into)
+
+    monkeypatch.setattr(search, "build_index", recording)
+    return indexed
+
+
+def edit_abstract(path: Path, words: str) -> None:
+    path.write_text(path.read_text() + f"\n{words}\n")
+
+
+def test_papers_are_spread_over_the_shards(many: Path) -> None:
+    out = build(many)
+    shards = read_manifest(out / "pagefind")
+    assert len(shards) == SHARDS
+    manifest = json.loads((out / "pagefind" / MANIFEST).read_text())
+    assert [s["path"] for s in manifest["shards"]] == [f"{name}/" for name in sorted(shards)]
+    counts = {name: json.loads((out / "pagefind" / name / "pagefind-entry.json").read_text())
+              ["languages"]["en"]["page_count"] for name in shards}
+    assert sum(counts.values()) == 40
+    # The UI is published once, beside the shards, not in each of them.
+    assert (out / "pagefind" / "pagefind-ui.js").is_file()
+    assert not [rel for rel in files(out / "pagefind") if rel.count("/") == 1
+                and not in_shard(rel.split("/", 1)[1])]
+
+
+def test_an_abstract_edit_reindexes_only_its_shard(many: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    before = files(build(many) / "pagefind")
+    paper = paper_file(many, 7)
+    shard = shard_of_paper(paper)
+    edit_abstract(paper, "A sentence about frobnication.")
+    indexed = spy(monkeypatch)
+    after = files(build(many) / "pagefind")
+    assert indexed == [shard]
+    changed = {rel.split("/")[0] for rel in set(before) | set(after)
+               if before.get(rel) != after.get(rel)}
+    assert changed == {shard, MANIFEST}
+    monkeypatch.undo()
+    assert after == files(build(many, "clean", clean=True) / "pagefind")
+
+
+def test_unchanged_shards_are_carried_over_not_rewritten(many: Path) -> None:
+    out = build(many)
+    paper = paper_file(many, 3)
+    kept = sorted(set(read_manifest(out / "pagefind")) - {shard_of_paper(paper)})[0]
+    entry_file = out / "pagefind" / kept / "pagefind-entry.json"
+    inode = entry_file.stat().st_ino
+    edit_abstract(paper, "More words.")
+    build(many)
+    assert entry_file.stat().st_ino == inode  # the same file, linked, not a new copy
+
+
+def test_adding_and_removing_papers_matches_a_clean_build(many: Path) -> None:
+    build(many)
+    dump = many / "content/dumps/a.txt"
+    dump.write_text(dump_text(*(entry(n) for n in range(45))))
+    from site_builder.config import load_config
+    from site_builder.ingest.merge import ingest
+
+    ingest(load_config(many / "config.yaml"))
+    assert files(build(many) / "pagefind") == \
+        files(build(many, "clean", clean=True) / "pagefind")
+    # Every paper of one shard gone: the shard leaves the index and its manifest.
+    gone = shard_of_paper(paper_file(many, 0))
+    for path in sorted((many / "content/papers").glob("*.md")):
+        if shard_of_paper(path) == gone:
+            path.write_text(path.read_text().replace("hidden: false", "hidden: true"))
+    site = files(build(many) / "pagefind")
+    assert gone not in read_manifest(many / "_site" / "pagefind")
+    assert not [rel for rel in site if rel.startswith(f"{gone}/")]
+    assert site == files(build(many, "clean2", clean=True) / "pagefind")
+
+
+def test_an_index_left_for_later_reindexes_only_the_edited_shard(
+        many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview server's order: pages first (index_search=False), the index next."""
+    build(many)
+    paper = paper_file(many, 11)
+    edit_abstract(paper, "Preview edit.")
+    indexed = spy(monkeypatch)
+    build(many, index_search=False)
+    assert indexed == []
+    build(many)
+    assert indexed == [shard_of_paper(paper)]
+
+
+def test_a_failing_shard_stops_the_others_and_replaces_nothing(
+        many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = files(build(many))
+    for number in range(0, 40, 5):  # edits in several shards: several indexers at once
+        edit_abstract(paper_file(many, number), f"Edit {number}.")
+    real = search.build_index
+    started: list[str] = []
+
+    def some_fail(pages: list[tuple[str, bytes]], into: Path) -> None:
+        started.append(into.name)
+        if len(started) == 1:
+            raise search.BuildError("pagefind", None, "indexing failed: panicked")
+        real(pages, into)
+
+    monkeypatch.setattr(search, "build_index", some_fail)
+    with pytest.raises(search.BuildError, match="panicked"):
+        build(many)
+    assert files(many / "_site") == before
+    monkeypatch.undo()
+    assert files(build(many)) == files(build(many, "clean", clean=True))
+
+
+def fragments(shard: Path) -> list[dict[str, object]]:
+    """The pages a shard holds, as Pagefind stores them (gzip, after a signature)."""
+    found = []
+    for path in sorted((shard / "fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(path.read_bytes())
+        found.append(json.loads(data[data.index(b"{"):]))
+    return found
+
+
+def test_only_what_a_reader_searches_is_indexed(many: Path) -> None:
+    out = build(many)
+    paper = paper_file(many, 5)
+    text = paper.read_text()
+    paper.write_text(text.replace("tags: []", "tags: [curated-tag]")
+                     .replace("note: ''", "note: 'A curator remark.'"))
+    out = build(many)
+    page = (out / "papers" / paper.stem / "index.html").read_text()
+    assert "Cite" in page and "Find this paper" in page and "Related papers" in page
+    (content,) = [f["content"] for f in fragments(out / "pagefind" / shard_of_paper(paper))
+                  if f["url"] == f"/papers/{paper.stem}/"]
+    assert isinstance(content, str)
+    for shown in ("Study 5 of foxtrot tokenizers", "We measure foxtrot tokenizers",
+                  "Data selection", "curated-tag", "A curator remark."):
+        assert shown in content, shown
+    for left_out in ("Find this paper", "Cite", "BibTeX", "Published", "Related papers",
+                     "Abstract", "2 authors", "a.txt"):
+        assert left_out not in content, left_out
+
+
+def test_hard_links_refused_fall_back_to_copies(many: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    build(many)
+    edit_abstract(paper_file(many, 2), "No links here.")
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    site = files(build(many) / "pagefind")
+    monkeypatch.undo()
+    assert site == files(build(many, "clean", clean=True) / "pagefind")
