@@ -9,7 +9,7 @@ import pytest
 import site_builder.build.search as search
 import site_builder.incremental.sync as sync
 from site_builder.build.pipeline import build_site
-from site_builder.build.search_shards import in_shard, read_manifest, searchable, shard_of
+from site_builder.build.search_shards import in_shard, plan, read_manifest
 from site_builder.errors import BuildError
 from tests.golden_site import files
 
@@ -93,10 +93,9 @@ def test_a_kill_between_page_moves_and_the_index_swap(digest: Path,
 def test_the_index_does_not_depend_on_the_order_pages_come_in(tmp_path: Path,
                                                                digest: Path) -> None:
     out = build(digest)
-    shard = sorted(read_manifest(out / "pagefind"))[0]
-    pages = [(p.relative_to(out).as_posix(), p.read_bytes()) for p in out.rglob("*.html")
-             if searchable(p.relative_to(out).as_posix())
-             and shard_of(p.relative_to(out).as_posix()) == shard]
+    scheme, shards = plan(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    shard = sorted(read_manifest(out / "pagefind", scheme))[0]
+    pages = [(path, (out / path).read_bytes()) for path in shards[shard]][::-1]
     assert pages
     search.build_index(pages, tmp_path / "forward")
     search.build_index(pages[::-1], tmp_path / "backward")

@@ -13,16 +13,13 @@ import pytest
 
 import site_builder.build.search as search
 from site_builder.build.pipeline import build_site
-from site_builder.build.search_shards import (
-    MANIFEST,
-    SHARDS,
-    in_shard,
-    read_manifest,
-    shard_of,
-)
+import site_builder.build.search_shards as shards_module
+from site_builder.build.search_shards import MANIFEST, in_shard, plan, shard_count
 from tests.conftest import dump_text
 from tests.golden_site import files
 
+REAL_INDEXER = search.build_index
+REAL_LINK = os.link
 WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
          "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa")
 
@@ -34,13 +31,18 @@ def entry(number: int) -> str:
             "  • 2 authors\n·\nFeb 6, 2023")
 
 
+PAPERS = 40
+
+
 @pytest.fixture
-def many(project: Callable[..., Path]) -> Path:
-    """A project of papers enough to fill several shards, search on."""
+def many(project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project of papers enough to fill 4 shards (of 5 papers and more), search on."""
     from site_builder.config import load_config
     from site_builder.ingest.merge import ingest
 
-    root = project({"a.txt": dump_text(*(entry(n) for n in range(40)))},
+    monkeypatch.setattr(shards_module, "PAGES_PER_SHARD", 5)
+    monkeypatch.setattr(shards_module, "MAX_SHARDS", 4)
+    root = project({"a.txt": dump_text(*(entry(n) for n in range(PAPERS)))},
                    captured={"a.txt": "2025-11-26"})
     config = root / "config.yaml"
     config.write_text(config.read_text().replace("search: false", "search: true"))
@@ -60,7 +62,17 @@ def paper_file(root: Path, number: int) -> Path:
 
 
 def shard_of_paper(path: Path) -> str:
-    return shard_of(f"papers/{path.stem}/index.html")
+    papers = path.parent.glob("*.md")
+    _, shards = plan(f"papers/{p.stem}/index.html" for p in papers
+                     if "hidden: true" not in p.read_text())
+    (name,) = [n for n, pages in shards.items() if f"papers/{path.stem}/index.html" in pages]
+    return name
+
+
+def published(out: Path) -> dict[str, str]:
+    """The published shards (name -> key), as the next build reads them."""
+    manifest = json.loads((out / "pagefind" / MANIFEST).read_text())
+    return shards_module.read_manifest(out / "pagefind", manifest["scheme"])
 
 
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -82,13 +94,13 @@ def edit_abstract(path: Path, words: str) -> None:
 
 def test_papers_are_spread_over_the_shards(many: Path) -> None:
     out = build(many)
-    shards = read_manifest(out / "pagefind")
-    assert len(shards) == SHARDS
+    shards = published(out)
+    assert len(shards) == shard_count(PAPERS) > 1
     manifest = json.loads((out / "pagefind" / MANIFEST).read_text())
     assert [s["path"] for s in manifest["shards"]] == [f"{name}/" for name in sorted(shards)]
     counts = {name: json.loads((out / "pagefind" / name / "pagefind-entry.json").read_text())
               ["languages"]["en"]["page_count"] for name in shards}
-    assert sum(counts.values()) == 40
+    assert sum(counts.values()) == PAPERS
     # The UI is published once, beside the shards, not in each of them.
     assert (out / "pagefind" / "pagefind-ui.js").is_file()
     assert not [rel for rel in files(out / "pagefind") if rel.count("/") == 1
@@ -107,14 +119,14 @@ def test_an_abstract_edit_reindexes_only_its_shard(many: Path,
     changed = {rel.split("/")[0] for rel in set(before) | set(after)
                if before.get(rel) != after.get(rel)}
     assert changed == {shard, MANIFEST}
-    monkeypatch.undo()
+    monkeypatch.setattr(search, "build_index", REAL_INDEXER)
     assert after == files(build(many, "clean", clean=True) / "pagefind")
 
 
 def test_unchanged_shards_are_carried_over_not_rewritten(many: Path) -> None:
     out = build(many)
     paper = paper_file(many, 3)
-    kept = sorted(set(read_manifest(out / "pagefind")) - {shard_of_paper(paper)})[0]
+    kept = sorted(set(published(out)) - {shard_of_paper(paper)})[0]
     entry_file = out / "pagefind" / kept / "pagefind-entry.json"
     inode = entry_file.stat().st_ino
     edit_abstract(paper, "More words.")
@@ -138,9 +150,26 @@ def test_adding_and_removing_papers_matches_a_clean_build(many: Path) -> None:
         if shard_of_paper(path) == gone:
             path.write_text(path.read_text().replace("hidden: false", "hidden: true"))
     site = files(build(many) / "pagefind")
-    assert gone not in read_manifest(many / "_site" / "pagefind")
+    assert gone not in published(many / "_site")
     assert not [rel for rel in site if rel.startswith(f"{gone}/")]
     assert site == files(build(many, "clean2", clean=True) / "pagefind")
+
+
+def test_a_change_of_shard_count_makes_the_index_of_a_clean_build(many: Path) -> None:
+    assert len(published(build(many))) == 4
+    for number in range(15, PAPERS):  # 15 papers left: 3 shards of 5
+        path = paper_file(many, number)
+        path.write_text(path.read_text().replace("hidden: false", "hidden: true"))
+    site = files(build(many) / "pagefind")
+    assert list(published(many / "_site")) == ["shard-00", "shard-01", "shard-02"]
+    assert not [rel for rel in site if rel.startswith("shard-03/")]
+    assert site == files(build(many, "clean", clean=True) / "pagefind")
+
+
+def test_a_small_site_is_one_shard(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shards_module, "PAGES_PER_SHARD", 600)
+    out = build(many)
+    assert list(published(out)) == ["shard-00"]
 
 
 def test_an_index_left_for_later_reindexes_only_the_edited_shard(
@@ -174,7 +203,7 @@ def test_a_failing_shard_stops_the_others_and_replaces_nothing(
     with pytest.raises(search.BuildError, match="panicked"):
         build(many)
     assert files(many / "_site") == before
-    monkeypatch.undo()
+    monkeypatch.setattr(search, "build_index", REAL_INDEXER)
     assert files(build(many)) == files(build(many, "clean", clean=True))
 
 
@@ -217,5 +246,5 @@ def test_hard_links_refused_fall_back_to_copies(many: Path,
 
     monkeypatch.setattr(os, "link", refuse)
     site = files(build(many) / "pagefind")
-    monkeypatch.undo()
+    monkeypatch.setattr(os, "link", REAL_LINK)
     assert site == files(build(many, "clean", clean=True) / "pagefind")

@@ -72,7 +72,8 @@ def pagefind_command() -> list[str]:
 
 
 def search_fingerprint(keys: dict[str, str]) -> str:
-    """What the whole index is made from: every shard and its key."""
+    """What the whole index is made from: every shard and its key (which holds the
+    scheme)."""
     return digest("search", *(f"{name}\0{key}" for name, key in sorted(keys.items())))
 
 
@@ -84,15 +85,15 @@ def stage_search(enabled: bool, record: OutputRecord, fingerprints: dict[str, st
     (index_search=False: the preview reloads first; ``result.search_pending``)."""
     if not enabled:
         return None
-    shards = plan(fingerprints)
+    scheme, shards = plan(fingerprints)
     engine = engine_digest()
-    keys = {name: shard_key(name, paths, record.current_bytes, engine)
+    keys = {name: shard_key(scheme, name, paths, record.current_bytes, engine)
             for name, paths in shards.items()}
     wanted = search_fingerprint(keys)
     live = record.out / SEARCH_DIR
     # With no record of search (a clean build, search just turned on, a crash) nothing
     # published is trusted; a pending index ("") is still the one the manifest names.
-    published = read_manifest(live) if record.search is not None else {}
+    published = read_manifest(live, scheme) if record.search is not None else {}
     if published == keys and _shared_files(live):
         return wanted
     if not index_search:
@@ -116,7 +117,7 @@ def stage_search(enabled: bool, record: OutputRecord, fingerprints: dict[str, st
             build_index([], empty)
             _take_shared(empty, into)
             shutil.rmtree(empty)
-    (into / MANIFEST).write_bytes(manifest_bytes(keys))
+    (into / MANIFEST).write_bytes(manifest_bytes(scheme, keys))
     result.indexed = True
     return wanted
 

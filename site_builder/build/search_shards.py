@@ -9,13 +9,20 @@ growing with the whole site. Each shard is its own Pagefind index, so an edit re
 only the shard of the paper it touched, and shards are made side by side. The browser
 searches them together (Pagefind's ``mergeIndex``, static/search.js).
 
-Why a hash of the slug into a fixed number: a paper stays in its shard however the site
-grows or changes (by year, the shards would be very unequal, recent years being most of
-the site, and a date edit would move a paper), and the shards come out of equal size, so
-they take equal time to index and their word statistics, from which Pagefind scores a
-page in its own shard, stay alike (results of all shards are ranked together). Why 8:
-a search loads a few files from each shard, so more shards cost the reader requests,
-fewer cost the writer time per edit; 8 keeps both small and gives both cores work.
+Why a hash of the slug: a paper stays in its shard however the site changes (by year,
+the shards would be very unequal, recent years being most of the site, and a date edit
+would move a paper), and the shards come out of equal size, so they take equal time to
+index and their word statistics stay alike: Pagefind scores a page against its own
+shard (word rarity, page length) and the browser ranks all shards' results together.
+
+Why the number grows with the site (one shard per ``PAGES_PER_SHARD`` papers, at most
+``MAX_SHARDS``): a small shard scores unlike the whole site, and a query word missing
+from a shard makes Pagefind match that shard's pages on a shorter prefix of it, so
+more shards cost result quality and, per search, a few requests each; an index of a
+few hundred papers is made in seconds anyway and stays one shard, searched as before.
+At 5,000 papers there are 8, which gives both cores work and an edit one eighth of the
+index to make. When the number changes (once per ``PAGES_PER_SHARD`` papers added) every
+paper moves and the whole index is made again, once.
 
 Only paper pages are searchable (their template marks what of them is indexed, see
 templates/README.md): a listing page changes with any paper on it, and fed to a shard
@@ -32,9 +39,11 @@ from pathlib import Path
 
 from site_builder.incremental.engine import digest
 
-SHARDS = 8
-SCHEME = "slug-blake2b-8"
-"""Names the assignment below: part of every shard key, so changing it re-indexes all."""
+PAGES_PER_SHARD = 600
+MAX_SHARDS = 16
+SCHEME = "slug-blake2b"
+"""Names the assignment below (with the shard count, ``scheme``): in every shard key and
+in the manifest, so changing either makes every shard again."""
 MANIFEST = "shards.json"
 ENTRY = "pagefind-entry.json"
 
@@ -45,27 +54,38 @@ def searchable(path: str) -> bool:
     return len(parts) == 3 and parts[0] == "papers" and parts[2] == "index.html"
 
 
-def shard_of(path: str) -> str:
+def shard_count(papers: int) -> int:
+    return max(1, min(MAX_SHARDS, papers // PAGES_PER_SHARD))
+
+
+def scheme(count: int) -> str:
+    return f"{SCHEME}/{count}"
+
+
+def shard_of(path: str, count: int) -> str:
     slug = path.split("/")[1]
     number = int.from_bytes(hashlib.blake2b(slug.encode("utf-8"), digest_size=8).digest(),
-                            "big") % SHARDS
+                            "big") % count
     return f"shard-{number:02d}"
 
 
-def plan(paths: Iterable[str]) -> dict[str, list[str]]:
-    """Shard name -> its pages in path order; a shard with no page is left out (an
-    empty Pagefind index has no language, and the browser refuses to load it)."""
+def plan(paths: Iterable[str]) -> tuple[str, dict[str, list[str]]]:
+    """The scheme, and shard name -> its pages in path order; a shard with no page is
+    left out (an empty Pagefind index has no language: the browser refuses to load it)."""
+    pages = sorted(p for p in paths if searchable(p))
+    count = shard_count(len(pages))
     shards: dict[str, list[str]] = {}
-    for path in sorted(p for p in paths if searchable(p)):
-        shards.setdefault(shard_of(path), []).append(path)
-    return dict(sorted(shards.items()))
+    for path in pages:
+        shards.setdefault(shard_of(path, count), []).append(path)
+    return scheme(count), dict(sorted(shards.items()))
 
 
-def shard_key(name: str, pages: list[str], read: Callable[[str], bytes], engine: str) -> str:
+def shard_key(scheme: str, name: str, pages: list[str], read: Callable[[str], bytes],
+              engine: str) -> str:
     """What a shard is made from: the part of each of its pages that Pagefind reads,
     the engine (the code and library versions, Pagefind's included) and the scheme.
     Pages are read one at a time: a large site's pages are not all held at once."""
-    return digest("search-shard", SCHEME, engine, name,
+    return digest("search-shard", scheme, engine, name,
                   *(digest(path, indexed_part(read(path))) for path in pages))
 
 
@@ -102,18 +122,18 @@ def _element_end(html: bytes, name: bytes, start: int) -> int | None:
     return None
 
 
-def manifest_bytes(keys: dict[str, str]) -> bytes:
+def manifest_bytes(scheme: str, keys: dict[str, str]) -> bytes:
     """The shards in name order, the first being the one the browser loads first."""
     shards = [{"path": f"{name}/", "key": key} for name, key in sorted(keys.items())]
-    return (json.dumps({"scheme": SCHEME, "shards": shards}, indent=1) + "\n").encode()
+    return (json.dumps({"scheme": scheme, "shards": shards}, indent=1) + "\n").encode()
 
 
-def read_manifest(folder: Path) -> dict[str, str]:
-    """The shards a published index holds (name -> key), each checked to be on disk;
-    empty when there is no readable manifest (then every shard is made again)."""
+def read_manifest(folder: Path, scheme: str) -> dict[str, str]:
+    """The shards a published index of this scheme holds (name -> key), each checked to
+    be on disk; empty without a readable manifest (then every shard is made again)."""
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if data["scheme"] != SCHEME:
+        if data["scheme"] != scheme:
             return {}
         keys = {str(s["path"]).rstrip("/"): str(s["key"]) for s in data["shards"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
