@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import site_builder.build.search as search
-from site_builder.build.pipeline import build_site
 import site_builder.build.search_shards as shards_module
+import site_builder.incremental.sync as sync
+from site_builder.build.pipeline import build_site
 from site_builder.build.search_shards import MANIFEST, in_shard, plan, shard_count
 from tests.conftest import dump_text
 from tests.golden_site import files
@@ -248,3 +249,35 @@ def test_hard_links_refused_fall_back_to_copies(many: Path,
     site = files(build(many) / "pagefind")
     monkeypatch.setattr(os, "link", REAL_LINK)
     assert site == files(build(many, "clean", clean=True) / "pagefind")
+
+
+def test_an_edit_reads_only_the_pages_it_changed_and_its_shard(
+        many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(many)
+    paper = paper_file(many, 9)
+    edit_abstract(paper, "Read less.")
+    read: list[str] = []
+    real = sync.OutputRecord.current_bytes
+
+    def counting(self: sync.OutputRecord, rel: str) -> bytes:
+        read.append(rel)
+        return real(self, rel)
+
+    monkeypatch.setattr(sync.OutputRecord, "current_bytes", counting)
+    out = build(many)
+    _, shards = plan(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    own = set(shards[shard_of_paper(paper)])
+    others = set(read) - own
+    # Beyond its own shard, only the pages whose related cards show the edited paper.
+    assert f"papers/{paper.stem}/index.html" in read
+    assert all(f"/papers/{paper.stem}/" in (out / rel).read_text() for rel in others)
+    assert len(set(read)) < PAPERS // 2
+
+
+def test_a_broken_page_digest_cache_is_ignored(many: Path) -> None:
+    build(many)
+    (cache,) = many.glob("._site.search-pages.json")
+    cache.write_text("{not json")
+    edit_abstract(paper_file(many, 4), "Cache gone.")
+    assert files(build(many) / "pagefind") == \
+        files(build(many, "clean", clean=True) / "pagefind")

@@ -25,6 +25,7 @@ indexes every shard).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -40,6 +41,7 @@ from site_builder.build.search_shards import (
     MANIFEST,
     in_shard,
     manifest_bytes,
+    page_digest,
     plan,
     read_manifest,
     shard_key,
@@ -55,6 +57,7 @@ SEARCH_DIR = "pagefind"
 BATCH = 64
 """Pages sent before reading their answers: both pipes stay far below their buffers."""
 EXIT_SECONDS = 120
+PAGE_DIGESTS_VERSION = 1
 
 
 def pagefind_command() -> list[str]:
@@ -85,15 +88,19 @@ def stage_search(enabled: bool, record: OutputRecord, fingerprints: dict[str, st
     (index_search=False: the preview reloads first; ``result.search_pending``)."""
     if not enabled:
         return None
+    # With no record of search (a clean build, search just turned on, a crash) nothing
+    # published or remembered is trusted; a pending index ("") is still the one the
+    # manifest names.
+    trusted = record.search is not None
     scheme, shards = plan(fingerprints)
     engine = engine_digest()
-    keys = {name: shard_key(scheme, name, paths, record.current_bytes, engine)
+    digests = _PageDigests(record, fingerprints, trusted)
+    keys = {name: shard_key(scheme, name, paths, digests, engine)
             for name, paths in shards.items()}
+    digests.save()
     wanted = search_fingerprint(keys)
     live = record.out / SEARCH_DIR
-    # With no record of search (a clean build, search just turned on, a crash) nothing
-    # published is trusted; a pending index ("") is still the one the manifest names.
-    published = read_manifest(live, scheme) if record.search is not None else {}
+    published = read_manifest(live, scheme) if trusted else {}
     if published == keys and _shared_files(live):
         return wanted
     if not index_search:
@@ -120,6 +127,46 @@ def stage_search(enabled: bool, record: OutputRecord, fingerprints: dict[str, st
     (into / MANIFEST).write_bytes(manifest_bytes(scheme, keys))
     result.indexed = True
     return wanted
+
+
+class _PageDigests:
+    """Paper page -> the digest of what Pagefind reads of it, remembered from the last
+    build by the page's fingerprint (the same fingerprint makes the same bytes), so an
+    edit reads the pages it changed, not every paper page of the site. Kept beside the
+    build record; a cache only: lost or unreadable, every page is read."""
+
+    def __init__(self, record: OutputRecord, fingerprints: dict[str, str],
+                 trusted: bool) -> None:
+        self.path = record.record_path.with_name(f".{record.out.name}.search-pages.json")
+        self.read = record.current_bytes
+        self.fingerprints = fingerprints
+        self.known: dict[str, list[str]] = {}
+        self.used: dict[str, list[str]] = {}
+        if trusted:
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("version") == PAGE_DIGESTS_VERSION:
+                    self.known = data["pages"]
+
+    def __call__(self, path: str) -> str:
+        fingerprint = self.fingerprints[path]
+        known = self.known.get(path)
+        if isinstance(known, list) and len(known) == 2 and known[0] == fingerprint:
+            found = str(known[1])
+        else:
+            found = page_digest(path, self.read(path))
+        self.used[path] = [fingerprint, found]
+        return found
+
+    def save(self) -> None:
+        if self.used == self.known:
+            return
+        tmp = self.path.with_suffix(".tmp")
+        with contextlib.suppress(OSError):
+            tmp.write_text(json.dumps({"version": PAGE_DIGESTS_VERSION,
+                                       "pages": dict(sorted(self.used.items()))}),
+                           encoding="utf-8")
+            os.replace(tmp, self.path)
 
 
 def _shared_files(folder: Path) -> list[str]:

@@ -80,17 +80,21 @@ def plan(paths: Iterable[str]) -> tuple[str, dict[str, list[str]]]:
     return scheme(count), dict(sorted(shards.items()))
 
 
-def shard_key(scheme: str, name: str, pages: list[str], read: Callable[[str], bytes],
+def shard_key(scheme: str, name: str, pages: list[str], page_digest: Callable[[str], str],
               engine: str) -> str:
-    """What a shard is made from: the part of each of its pages that Pagefind reads,
-    the engine (the code and library versions, Pagefind's included) and the scheme.
-    Pages are read one at a time: a large site's pages are not all held at once."""
-    return digest("search-shard", scheme, engine, name,
-                  *(digest(path, indexed_part(read(path))) for path in pages))
+    """What a shard is made from: the part of each of its pages that Pagefind reads
+    (``page_digest``, see page_digest), the engine (the code and library versions,
+    Pagefind's included) and the scheme."""
+    return digest("search-shard", scheme, engine, name, *map(page_digest, pages))
 
 
-_BODY = re.compile(rb"<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\sdata-pagefind-body\b")
-_MARKED = re.compile(rb"<[^>]*\sdata-pagefind-[^>]*>")
+def page_digest(path: str, html: bytes) -> str:
+    return digest(path, indexed_part(html))
+
+
+_BODY = b"data-pagefind-body"
+_MARK = b"data-pagefind-"
+_TAG_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9-]*)")
 
 
 def indexed_part(html: bytes) -> bytes:
@@ -99,27 +103,45 @@ def indexed_part(html: bytes) -> bytes:
     ``data-pagefind-`` attribute. Why not the page's fingerprint: a paper page also
     shows other papers (related papers, after the indexed article), so an abstract edit
     changes the fingerprints of the pages that list it, in other shards, while what
-    Pagefind indexes of them stays the same. A page whose body is not found counts whole."""
-    bodies = list(_BODY.finditer(html))
-    if not bodies:
+    Pagefind indexes of them stays the same. A page whose body is not found counts whole.
+    (Plain searches, not regular expressions: this can read every paper page.)"""
+    at = html.rfind(_BODY)
+    start = html.rfind(b"<", 0, at)
+    name = _TAG_NAME.match(html, start) if at >= 0 and start >= 0 else None
+    if name is None or b">" in html[start:at]:
         return html
-    last = bodies[-1]
-    end = _element_end(html, last.group(1), last.end())
+    end = _element_end(html, name.group(1), html.find(b">", at) + 1)
     if end is None:
         return html
-    return html[:end] + b"".join(m.group() for m in _MARKED.finditer(html, end))
+    tail = []
+    at = html.find(_MARK, end)
+    while at >= 0:
+        tag_start, tag_end = html.rfind(b"<", end, at), html.find(b">", at)
+        if tag_start < 0 or tag_end < 0:
+            return html
+        tail.append(html[tag_start:tag_end + 1])
+        at = html.find(_MARK, tag_end)
+    return html[:end] + b"".join(tail)
 
 
 def _element_end(html: bytes, name: bytes, start: int) -> int | None:
-    """Where the element whose start tag ends after ``start`` closes (same-name
-    elements inside it counted), or None."""
-    depth = 1
-    tags = re.compile(rb"<(/?)" + re.escape(name) + rb"\b[^>]*>", re.IGNORECASE)
-    for tag in tags.finditer(html, start):
-        depth += -1 if tag.group(1) else 1
+    """Where the element whose start tag ends at ``start`` closes (same-name elements
+    inside it counted), or None. Tag names as the templates write them, lower case."""
+    opening, closing = b"<" + name, b"</" + name + b">"
+    depth, at = 1, start
+    while True:
+        close = html.find(closing, at)
+        if close < 0:
+            return None
+        inner = html.find(opening, at, close)
+        while inner >= 0:
+            if html[inner + len(opening):inner + len(opening) + 1] in (b" ", b">", b"\n"):
+                depth += 1
+            inner = html.find(opening, inner + 1, close)
+        depth -= 1
+        at = close + len(closing)
         if depth == 0:
-            return tag.end()
-    return None
+            return at
 
 
 def manifest_bytes(scheme: str, keys: dict[str, str]) -> bytes:
