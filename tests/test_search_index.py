@@ -9,6 +9,7 @@ import pytest
 import site_builder.build.search as search
 import site_builder.incremental.sync as sync
 from site_builder.build.pipeline import build_site
+from site_builder.build.search_shards import in_shard, plan, read_manifest
 from site_builder.errors import BuildError
 from tests.golden_site import files
 
@@ -39,7 +40,7 @@ def snapshot(out: Path) -> dict[str, bytes]:
 def test_a_failing_indexer_replaces_nothing(digest: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     before = snapshot(build(digest))
-    assert "pagefind/pagefind-entry.json" in before
+    assert "pagefind/shards.json" in before
     retitle(digest)
 
     def fail(pages: object, into: Path) -> None:
@@ -92,11 +93,17 @@ def test_a_kill_between_page_moves_and_the_index_swap(digest: Path,
 def test_the_index_does_not_depend_on_the_order_pages_come_in(tmp_path: Path,
                                                                digest: Path) -> None:
     out = build(digest)
-    pages = [(p.relative_to(out).as_posix(), p.read_bytes()) for p in out.rglob("*.html")]
+    scheme, shards = plan(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    shard = sorted(read_manifest(out / "pagefind", scheme))[0]
+    pages = [(path, (out / path).read_bytes()) for path in shards[shard]][::-1]
+    assert pages
     search.build_index(pages, tmp_path / "forward")
     search.build_index(pages[::-1], tmp_path / "backward")
     assert files(tmp_path / "forward") == files(tmp_path / "backward")
-    assert files(tmp_path / "forward") == files(out / "pagefind")
+    published = files(out / "pagefind")
+    assert {rel: data for rel, data in files(tmp_path / "forward").items() if in_shard(rel)} \
+        == {rel.removeprefix(f"{shard}/"): data for rel, data in published.items()
+            if rel.startswith(f"{shard}/")}
 
 
 def test_turning_search_off_removes_the_index(digest: Path) -> None:

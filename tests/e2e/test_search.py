@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
 
+from tests.e2e.conftest import BASE_PATH, BASE_URL
 from tests.e2e.pages_server import PagesServer
 
 pytestmark = pytest.mark.e2e
 
 RESULT = ".pagefind-ui__result-link"
+
+
+@pytest.fixture(scope="module")
+def sharded_server(site_dir: Path) -> Iterator[PagesServer]:
+    """The digest again, its index cut into 8 shards as a site of 5,000 papers is (the
+    digest alone is one shard), so the browser merges them."""
+    import site_builder.build.search_shards as shards
+    from site_builder.build.pipeline import build_site
+
+    out = site_dir.parent / "_site_sharded"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shards, "PAGES_PER_SHARD", 50)
+        build_site(site_dir.parent / "config.yaml", out, base_url=BASE_URL, clean=True)
+    assert len(list(out.glob("pagefind/shard-*/pagefind-entry.json"))) == 8
+    with PagesServer(out, BASE_PATH) as running:
+        yield running
+
+
+@pytest.fixture(params=["one shard", "8 shards"])
+def any_server(request: pytest.FixtureRequest) -> PagesServer:
+    name = "server" if request.param == "one shard" else "sharded_server"
+    found: PagesServer = request.getfixturevalue(name)
+    return found
 
 
 def open_page(browser: Any, url: str) -> tuple[Any, Any, list[str]]:
@@ -42,8 +67,8 @@ def theme_papers(site_dir: Path, theme: str) -> set[str]:
     return found
 
 
-def test_header_search_finds_and_opens_a_paper(browser: Any, server: PagesServer) -> None:
-    context, page, problems = open_page(browser, server.url)
+def test_header_search_finds_and_opens_a_paper(browser: Any, any_server: PagesServer) -> None:
+    context, page, problems = open_page(browser, any_server.url)
     try:
         page.fill("#site-search-q", "long context")
         page.press("#site-search-q", "Enter")
@@ -59,9 +84,10 @@ def test_header_search_finds_and_opens_a_paper(browser: Any, server: PagesServer
         context.close()
 
 
-def test_long_context_query_finds_long_context_papers(browser: Any, server: PagesServer,
+def test_long_context_query_finds_long_context_papers(browser: Any, any_server: PagesServer,
                                                       site_dir: Path) -> None:
-    context, page, _ = open_page(browser, server.url + "search/?q=" + quote_plus("long context"))
+    context, page, _ = open_page(browser,
+                                 any_server.url + "search/?q=" + quote_plus("long context"))
     try:
         top = result_hrefs(page)[:5]
         in_theme = theme_papers(site_dir, "long-context")
@@ -70,9 +96,9 @@ def test_long_context_query_finds_long_context_papers(browser: Any, server: Page
         context.close()
 
 
-def test_exact_title_finds_that_paper_first(browser: Any, server: PagesServer) -> None:
+def test_exact_title_finds_that_paper_first(browser: Any, any_server: PagesServer) -> None:
     title = "Data Selection for Language Models via Importance Resampling"
-    context, page, _ = open_page(browser, server.url + "search/?q=" + quote_plus(title))
+    context, page, _ = open_page(browser, any_server.url + "search/?q=" + quote_plus(title))
     try:
         hrefs = result_hrefs(page)
         slug = "data-selection-for-language-models-via-importance-resampling"
