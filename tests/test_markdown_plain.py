@@ -123,6 +123,15 @@ def test_linkify_needs_what_the_fast_path_declines() -> None:
     assert not any(ends.fullmatch(char) for char in alnum)
 
 
+def test_markdown_it_trims_only_unicode_spaces() -> None:
+    """plain_html leaves to markdown-it a paragraph that begins or ends with a character
+    str.isspace names: all markdown-it trims (str.strip() before markdown-it-py 4)."""
+    from markdown_it.common import utils
+
+    trimmed = getattr(utils, "MD_TRIM_CHARS", "")
+    assert all(char.isspace() for char in trimmed)
+
+
 def test_parser_has_the_rules_the_fast_path_knows() -> None:
     """plain_html declines what these rules could act on: a rule or option added to the
     parser needs its own reason to decline there first."""
