@@ -19,6 +19,7 @@ import pytest
 from jinja2.defaults import DEFAULT_NAMESPACE
 from markupsafe import Markup
 
+from site_builder.build import plan
 from site_builder.build.pipeline import build_site
 from site_builder.render import templating
 from site_builder.render.pages import Renderer
@@ -101,7 +102,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
         return real_chrome(self, template, **args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(templating, "render_page", render_page)
+        # plan binds render_page by name when it is imported, so patch it there.
+        mp.setattr(plan, "render_page", render_page)
         mp.setattr(Renderer, "chrome", chrome)
         build_site(config, root / "_site", clean=True, workers=1, index_search=False)
     assert rec.views and rec.env is not None

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -24,12 +23,10 @@ INSTALL = "run `make e2e-deps` (it runs `npm install --prefix .cache/e2e --ignor
 
 
 def test_site_builder_check_passes(site_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.perf_counter()
+    # How long the check takes is for benchmarks, not a wall-clock assertion in a test.
     status = check_site(site_dir, base_url=BASE_URL)
-    seconds = time.perf_counter() - started
     out = capsys.readouterr().out
     assert status == 0, out
-    assert seconds < 20, f"check took {seconds:.1f}s; it should take a few seconds\n{out}"
 
 
 def vnu_command() -> list[str]:
