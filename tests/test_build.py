@@ -538,3 +538,30 @@ def test_an_abstract_edit_that_changes_related_papers_is_scoped_and_exact(
           "authors: 3")
     result = build_site(digest / "config.yaml", site)
     assert result.quick and files(site) == files(build(digest, "clean2", clean=True))
+
+
+def test_abstract_edits_that_move_no_related_list_stay_scoped(
+        project: Callable[..., Path]) -> None:
+    """The related map is cached under a name made of every text: an edited text renames
+    it even when no list moved, and the next scoped rebuild must find it (it used to
+    keep the old name, whose file was gone, and plan the whole Site from then on)."""
+    digest = project({"a.txt": dump_text(PAPER_A, PAPER_B, PAPER_C)},
+                     captured={"a.txt": "2025-11-26"})
+    ingest(load_config(digest / "config.yaml"))
+    site = build(digest)
+
+    def related() -> tuple[str, str]:
+        [cached] = (digest / ".cache").glob("related-*.json")
+        return cached.name, cached.read_text()
+
+    before = related()
+    paper = digest / "content/papers/another-paper-about-scaling.md"
+    # A word no other paper has scales this paper's similarities alike: no order moves.
+    _edit(paper, "Scaling things up, no theme here.", "Scaling things up, no theme here. Zyzzyva.")
+    first = build_site(digest / "config.yaml", site)
+    after = related()
+    assert after[0] != before[0] and after[1] == before[1], "the case needs a renamed, same map"
+    _edit(paper, "Zyzzyva.", "Zyzzyva again.")
+    second = build_site(digest / "config.yaml", site)
+    assert first.quick and second.quick
+    assert files(site) == files(build(digest, "clean", clean=True))

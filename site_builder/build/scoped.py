@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from site_builder import urls as U
 from site_builder.build.entries import cached_classifier, cached_markdown, parse_file, rules_key
 from site_builder.build.plan import paper_record, plan, rendered_count, renderer_of
-from site_builder.build.related import load_related, related_file_of, related_text
+from site_builder.build.related import load_related, related_text
 from site_builder.build.related_update import update_edited
 from site_builder.build.search import stage_search
 from site_builder.classify.model import model_path
@@ -122,7 +122,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     found = _reach(out, config, cache, index, edited, related)
     if found is None:
         return False
-    reached, site, records, related, deps = found
+    reached, site, records, related, deps, related_name = found
     by_slug = {e.slug: e for e in site.entries}
 
     links = U.Urls(config.site.base_url)
@@ -157,9 +157,10 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
     index.stamp, index.files = stamp, files
     index.papers.update(records)
+    if related_name:  # a text changed: the related map has a new cache file (the old
+        index.related = related_name  # one is gone), even when no list moved
     if deps is not None:  # related lists changed: the pages reading each card did too
-        index.deps_id, index.related = stamp, related_file_of(
-            [(slug, rec.text) for slug, rec in index.papers.items() if rec is not None])
+        index.deps_id = stamp
     write_index(out, index, deps)
     clock.lap("write")
     result.stats.rendered = rendered_count(tasks)
@@ -189,6 +190,8 @@ class Reach(NamedTuple):
     related: dict[str, list[str]]
     deps: Dependencies | None
     """The Dependencies, when related lists changed (else they stay as they are)."""
+    related_name: str
+    """The related map's cache file, when a text changed (else "")."""
 
 
 def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
@@ -224,14 +227,14 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
         for kind in kinds:
             for output in deps.reads.get(entry.slug, {}).get(kind, ()):
                 reached[output] = deps.specs[output]
-    changed_lists = False
+    changed_lists, related_name = False, ""
     if texts:
         updated = update_edited(config.root / ".cache", {
             slug: rec.text for slug, rec in index.papers.items() if rec is not None}, texts)
         deps = deps or read_dependencies(out, index)
         if updated is None or deps is None:
             return None
-        new_related, moved, _ = updated
+        new_related, moved, related_name = updated
         for slug in moved:  # its page lists other papers now: it reads their cards
             page = U.output_path(U.paper_path(slug))
             reached[page] = ("paper", slug)
@@ -256,7 +259,7 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
         known[slug] = _known(entry_file[2], parsed)  # type: ignore[index]
     papers = [cache.papers[k.key].paper for k in known.values()]
     return Reach(reached, assemble(config, papers, classify, known), records, related,
-                 deps if changed_lists else None)
+                 deps if changed_lists else None, related_name)
 
 
 def _slugs(spec: Spec, related: dict[str, list[str]]) -> list[str]:
