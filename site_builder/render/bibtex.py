@@ -48,14 +48,20 @@ def bib_key(slug: str) -> str:
 
 def escape(text: str) -> str:
     """Plain text as BibTeX field text: specials as commands, whitespace collapsed."""
-    return SPECIAL_RE.sub(lambda m: SPECIAL[m[0]], plain(text))
+    return _escape_plain(plain(text))
+
+
+def _escape_plain(text: str) -> str:
+    return SPECIAL_RE.sub(lambda m: SPECIAL[m[0]], text)
 
 
 def protect(text: str) -> str:
     """A title: escaped, and every word holding a capital letter in braces."""
     words = []
+    # The words of plain text are plain already (plain is idempotent): making each
+    # plain again was most of the time of a title.
     for word in plain(text).split(" "):
-        escaped = escape(word)
+        escaped = _escape_plain(word)
         if any(c.isupper() for c in word):
             escaped = "{" + ("{}" if escaped.startswith("\\") else "") + escaped + "}"
         words.append(escaped)
