@@ -94,8 +94,18 @@ class OutputRecord:
 
     def outputs_intact(self) -> bool:
         """Every recorded output is still on disk exactly as the last build left it."""
-        return bool(self.outputs) and all(
-            self._stat(rel) == rec[1:] for rel, rec in self.outputs.items())
+        if not self.outputs:
+            return False
+        # One stat per output on every rebuild, no-op included: kept to the syscall.
+        stat, base = os.stat, os.path.join(self.out, "")
+        try:
+            for rel, rec in self.outputs.items():
+                st = stat(base + rel)
+                if st.st_size != rec[1] or st.st_mtime_ns != rec[2]:
+                    return False
+        except OSError:
+            return False
+        return True
 
     def is_current(self, rel: str, fingerprint: str) -> bool:
         rec = self.outputs.get(rel)
