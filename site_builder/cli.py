@@ -118,7 +118,9 @@ def _cmd_themes(args: argparse.Namespace) -> int:
     if args.explain:
         lines = report.explain(config, papers, args.explain, config.root / ".cache")
     else:
-        lines = report.report(config, papers, args.folds, args.holdout_dump, args.curve)
+        # Papers name their dump by its file name: take content/dumps/X.txt as X.txt.
+        dump = Path(args.holdout_dump).name if args.holdout_dump else None
+        lines = report.report(config, papers, args.folds, dump, args.curve)
     print("\n".join(lines))
     return 0
 
@@ -156,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "--explain a paper's themes")
     p.add_argument("--folds", type=int, default=5, help="k of the k-fold scoring (default 5)")
     p.add_argument("--holdout-dump", metavar="FILE", default=None,
-                   help="score the papers of this dump, trained on the other dumps'")
+                   help="score the papers of this dump (a file of content/dumps, by name "
+                        "or path), trained on the other dumps'")
     p.add_argument("--curve", action="store_true", help="add a learning curve (slower)")
     p.add_argument("--explain", metavar="SLUG", default=None,
                    help="the rules and words behind one paper's themes")

@@ -67,3 +67,18 @@ def test_themes_verb_prints_scores_and_explains(capsys: object) -> None:
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "pinned:" in out and "words:" in out
     del pytest
+
+
+def test_holdout_dump_takes_a_path_and_names_the_dumps_it_knows(capsys: object) -> None:
+    """`--holdout-dump FILE`: the file as a path into content/dumps works as its name
+    does, and a dump no paper came from is an error naming those that exist."""
+    dump = sorted((REPO / "content/dumps").glob("*.txt"))[-1]
+    config = ["--config", str(REPO / "config.yaml"), "themes"]
+    assert main([*config, "--holdout-dump", str(dump.relative_to(REPO))]) == 0
+    by_path = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert f"held-out dump {dump.name}" in by_path
+    assert main([*config, "--holdout-dump", dump.name]) == 0
+    assert capsys.readouterr().out == by_path  # type: ignore[attr-defined]
+    assert main([*config, "--holdout-dump", "no-such-dump.txt"]) != 0
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "no-such-dump.txt" in err and dump.name in err

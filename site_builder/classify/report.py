@@ -41,8 +41,10 @@ def report(config: Config, papers: Sequence[Paper], folds: int = 5,
              f"{ASSIGN} and suggests from {SUGGEST}. 'rules'/'model': themes each gave the "
              "scored papers."]
     if holdout_dump is not None:
-        if not any(s.file == holdout_dump for p in papers for s in p.sources):
-            raise ContentError(holdout_dump, None, "no paper was read from this dump")
+        dumps = sorted({s.file for p in papers for s in p.sources})
+        if holdout_dump not in dumps:
+            raise ContentError(holdout_dump, None, "no paper was read from this dump; "
+                               "the papers come from " + ", ".join(dumps))
         return lines + table(E.holdout(papers, config, holdout_dump),
                              f"held-out dump {holdout_dump} (trained on the other dumps)")
     lines += table(E.cross_validate(papers, config, folds), f"{folds}-fold cross-validation")
