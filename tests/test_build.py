@@ -359,8 +359,11 @@ EDITS_OTHER_PAGES_SHOW = {
 }
 
 
-SCOPED_EDITS = {"authors", "title", "abstract"}
-"""Edits the dependency index follows: the paper keeps its place (listings, order)."""
+SCOPED_EDITS = {"authors", "title", "abstract", "tags", "featured", "published", "comments",
+                "source file"}
+"""Edits the dependency index follows: all but a pin (the theme model learns from pins),
+hiding (the paper leaves every related list) and a warning (the record keeps them all).
+Those that move the paper (tags, featured, date, comments, dumps) plan every listing."""
 
 
 @pytest.mark.parametrize("field", sorted(EDITS_OTHER_PAGES_SHOW))
@@ -373,12 +376,14 @@ def test_edits_other_pages_show_rebuild_what_a_clean_build_makes(digest: Path,
     result = build_site(digest / "config.yaml", site)
     after = files(site)
     assert after == files(build(digest, "clean", clean=True))
-    # Planned over what the edit reaches, or over the whole Site when it moves the paper
-    # (its listings, their order or counts).
+    # Planned over what the edit reaches (every listing when it moves the paper), or
+    # over the whole Site.
     assert result.quick == (field in SCOPED_EDITS)
-    if result.quick:  # it reached beyond the paper's own page: its card is in listings
-        changed = {rel for rel in after if after[rel] != before.get(rel)}
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    assert changed or field == "unknown key", "the edit changed nothing: it tests nothing"
+    if field not in {"featured", "hidden", "unknown key"}:  # shown on the paper's page
         assert "papers/long-context-training-recipes/index.html" in changed
+    if field in {"authors", "title", "abstract", "tags", "published"}:  # on its card
         assert "index.html" in changed and "themes/long-context/index.html" in changed
 
 
@@ -565,3 +570,39 @@ def test_abstract_edits_that_move_no_related_list_stay_scoped(
     second = build_site(digest / "config.yaml", site)
     assert first.quick and second.quick
     assert files(site) == files(build(digest, "clean", clean=True))
+
+
+def test_edits_that_move_a_paper_plan_every_listing_and_equal_a_clean_build(
+        digest: Path) -> None:
+    """A tag, a date or featured moves a paper: its listings, their pages and counts,
+    the feeds, the sitemap. A scoped rebuild plans every listing again (never the other
+    papers' pages), adds the pages that appear, removes those that go, and leaves a
+    dependency index the next edit can trust."""
+    from site_builder.incremental.depindex import index_path
+
+    _edit(digest / "config.yaml", "per_page: 3", "per_page: 1")  # paginated listings
+    site = build(digest)
+    papers = digest / "content/papers"
+    recipes, scaling = papers / "long-context-training-recipes.md", \
+        papers / "another-paper-about-scaling.md"
+    steps = [
+        (recipes, "tags: []", "tags: [fresh-tag]"),          # a tag page appears
+        (scaling, "tags: []", "tags: [fresh-tag]"),          # ... and gets a second page
+        (recipes, "published: 2025-03-05", "published: 2019-01-01"),  # order and years
+        (recipes, "featured: false", "featured: true"),
+        (scaling, "authors: null", "authors: 7"),            # a card, after the moves
+        (recipes, "tags: [fresh-tag]", "tags: []"),
+        (scaling, "tags: [fresh-tag]", "tags: []"),          # the tag's pages go
+    ]
+    for number, (path, old, new) in enumerate(steps):
+        before = files(site)
+        _edit(path, old, new)
+        result = build_site(digest / "config.yaml", site)
+        after = files(site)
+        assert result.quick, (old, new)
+        assert after == files(build(digest, f"clean{number}", clean=True)), (old, new)
+        unchanged = {rel for rel in after if after[rel] == before.get(rel)}
+        assert "papers/data-selection-for-language-models-via-importance-resampling/" \
+               "index.html" in unchanged or "tags" in old + new, (old, new)
+        assert index_path(site).exists()
+    assert not any(rel.startswith("tags/fresh-tag/") for rel in files(site))

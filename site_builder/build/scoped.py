@@ -12,13 +12,16 @@ a note, a title or an author count changes a handful of pages.
 
 When it applies: every input but the entry files is as the record says (its ``rest``
 stamp), the same entry files exist, at most SCOPE_MAX of them have new contents, and
-each edited paper keeps its place (PaperRecord.place: its listings and their order
-stay), its pins, whether it is hidden, and its warnings. Then the outputs that can
-differ are its own page, those the index lists as reading a record of it that changed
-(its card, feed item or BibTeX entry), and, when its title or abstract changed, the
-pages whose related papers changed (related_update.update_edited, exact); they are
-planned with the same functions as a full build (build/plan.py), so their
-fingerprints are a clean build's.
+each edited paper keeps its pins (the theme model learns from them), whether it is
+hidden, and its warnings. Then the outputs that can differ are its own page, those the
+index lists as reading a record of it that changed (its card, feed item or BibTeX
+entry), and, when its title or abstract changed, the pages whose related papers
+changed (related_update.update_edited, exact). When an edited paper moved (its place:
+tags, themes, date, featured, comments, dumps), every listing, feed, theme .bib file
+and the sitemap are planned too, over a Site of every paper from the cache (their
+classifications are cached); the other papers' pages are not. All are planned with
+the same functions as a full build (build/plan.py), so their fingerprints are a clean
+build's.
 """
 
 from __future__ import annotations
@@ -28,10 +31,17 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from site_builder import urls as U
 from site_builder.build.entries import cached_classifier, cached_markdown, parse_file, rules_key
-from site_builder.build.plan import paper_record, plan, rendered_count, renderer_of
+from site_builder.build.plan import (
+    dependencies,
+    paper_record,
+    plan,
+    rendered_count,
+    renderer_of,
+)
 from site_builder.build.related import load_related, related_text
 from site_builder.build.related_update import update_edited
 from site_builder.build.search import stage_search
+from site_builder.build.whole import is_paper_bib, site_pages
 from site_builder.classify.model import model_path
 from site_builder.config import load_config
 from site_builder.errors import ContentError
@@ -52,6 +62,7 @@ from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibJob, BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
 from site_builder.render.pages import Renderer
+from site_builder.render.sitefiles import pages_files, static_files
 from site_builder.render.templating import PageJob, make_environment
 from site_builder.safefs import read_regular
 from site_builder.site import KnownPaper, Site, assemble
@@ -122,7 +133,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     found = _reach(out, config, cache, index, edited, related)
     if found is None:
         return False
-    reached, site, records, related, deps, related_name = found
+    reached, site, records, related, deps, related_name, relist = found
     by_slug = {e.slug: e for e in site.entries}
 
     links = U.Urls(config.site.base_url)
@@ -133,6 +144,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
         return [by_slug[s] for s in related.get(entry.slug, []) if s in by_slug]
 
     renderer = Renderer(site, links, env, related_of, markdown)
+    feed_writer, bib_writer = FeedWriter(site, links, markdown), BibWriter(site, links)
     pages: list[PageJob] = []
     feeds: list[FeedJob] = []
     bibs: list[BibJob] = []
@@ -143,13 +155,31 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
             bibs.append(BibJob(spec[1], tuple(by_slug[s] for s in spec[2])))
         else:
             pages.append(renderer.again(spec, by_slug))
+    listed: tuple[list[PageJob], list[FeedJob], list[BibJob]] = ([], [], [])
+    if relist:  # a paper moved: every listing, feed and theme .bib, as a full build has them
+        listed = (site_pages(site, renderer, config.root), list(feed_writer.jobs()),
+                  [b for b in bib_writer.jobs() if not is_paper_bib(b.path, b.entries)])
     salt = render_salt(renderer.shared_record(), config.root / "templates")
-    fingerprints = {rel: str(rec[0]) for rel, rec in record.outputs.items()}
+    fingerprints = {rel: str(rec[0]) for rel, rec in record.outputs.items()
+                    if not (relist and rel in index.site_outputs)}
     record.trust_all()  # outputs_intact held: every other output is as recorded
-    tasks = plan(salt, record, fingerprints, pages, feeds, bibs, claim=False)
+    tasks = plan(salt, record, fingerprints, [*pages, *listed[0]], [*feeds, *listed[1]],
+                 [*bibs, *listed[2]], claim=False)
     clock.lap("plan")
-    staged = renderer_of(tasks, env, FeedWriter(site, links, markdown), BibWriter(site, links),
-                         record)(0, len(tasks))
+    staged = renderer_of(tasks, env, feed_writer, bib_writer, record)(0, len(tasks))
+    if relist:  # what a full build makes besides jobs: the sitemap lists the pages
+        site_outputs = {job.path for job in listed[0]} | {job.path for job in listed[2]}
+        site_outputs.update(path for job in listed[1] for path in job.paths)
+        extras = [feed_writer.opml()]
+        extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
+        extras += static_files(config.root / "static")
+        for output in extras:
+            fingerprints[output.path] = digest(output.data)
+            site_outputs.add(output.path)
+            if record.stage(output):
+                staged.append(output.path)
+        deps.replace(index.site_outputs, dependencies(*listed))  # type: ignore[union-attr]
+        index.site_outputs = site_outputs
     clock.lap("render")
 
 
@@ -159,7 +189,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     index.papers.update(records)
     if related_name:  # a text changed: the related map has a new cache file (the old
         index.related = related_name  # one is gone), even when no list moved
-    if deps is not None:  # related lists changed: the pages reading each card did too
+    if deps is not None:  # lists changed: which pages read which cards did too
         index.deps_id = stamp
     write_index(out, index, deps)
     clock.lap("write")
@@ -192,13 +222,16 @@ class Reach(NamedTuple):
     """The Dependencies, when related lists changed (else they stay as they are)."""
     related_name: str
     """The related map's cache file, when a text changed (else "")."""
+    relist: bool
+    """An edited paper moved (its place changed): the Site holds every paper, and every
+    listing, feed and theme .bib file is planned again."""
 
 
 def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
            edited: dict[str, tuple[str, ParsedFile]], related: dict[str, list[str]]
            ) -> Reach | None:
-    """What the edits reach; None if an edited paper moved (its place changed) or a
-    pinned paper's text changed (the theme model learns from it)."""
+    """What the edits reach; None if a pinned paper's text changed (the theme model
+    learns from it) or the index cannot say."""
 
     known = {slug: _known(key, parsed) for slug, (key, parsed) in edited.items()}
     classify = cached_classifier(config, cache, known)
@@ -206,11 +239,13 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
     records: dict[str, PaperRecord] = {}
     reached: dict[str, Spec] = {}
     deps: Dependencies | None = None  # read only when an edit reaches beyond its page
+    relist = False
     texts: dict[str, tuple[str, str]] = {}  # by slug, of the edited texts
     for entry in mine.entries:
         old, new = index.papers.get(entry.slug), paper_record(entry)
-        if old is None or old.place != new.place:
+        if old is None:
             return None
+        relist = relist or old.place != new.place
         if old.text != new.text:
             if entry.paper.themes or entry.paper.not_themes:
                 return None
@@ -246,9 +281,17 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
             for other in new_related[slug]:
                 deps.reads.setdefault(other, {}).setdefault("card", []).append(page)
         related, changed_lists = new_related, bool(moved)
+    if relist:  # the listings are planned whole: keep the papers' own outputs
+        reached = {output: spec for output, spec in reached.items() if spec[0] == "paper"
+                   or (spec[0] == "bib" and is_paper_bib(spec[1], spec[2]))}
+        deps = deps or read_dependencies(out, index)
+        if deps is None or not index.site_outputs:
+            return None
     if len(reached) > OUTPUTS_MAX:
         return None
     shown = set(known)
+    if relist:
+        shown.update(slug for slug, rec in index.papers.items() if rec is not None)
     for spec in reached.values():
         shown.update(_slugs(spec, related))
     for slug in shown - set(known):
@@ -259,7 +302,7 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
         known[slug] = _known(entry_file[2], parsed)  # type: ignore[index]
     papers = [cache.papers[k.key].paper for k in known.values()]
     return Reach(reached, assemble(config, papers, classify, known), records, related,
-                 deps if changed_lists else None, related_name)
+                 deps if changed_lists or relist else None, related_name, relist)
 
 
 def _slugs(spec: Spec, related: dict[str, list[str]]) -> list[str]:

@@ -43,7 +43,7 @@ from site_builder.incremental.depindex import DepIndex, file_entry, write_index
 from site_builder.incremental.engine import render_salt
 from site_builder.incremental.sync import OutputRecord
 from site_builder.models import OutputFile
-from site_builder.render.bibtex import BibWriter
+from site_builder.render.bibtex import BibJob, BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
 from site_builder.render.pages import Renderer, load_pages
 from site_builder.render.sitefiles import pages_files, static_files
@@ -120,6 +120,7 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     index.papers = {p.slug: None for p in papers if p.hidden}
     index.papers.update((e.slug, paper_record(e)) for e in site.entries)
     index.deps_id = stamp
+    index.site_outputs = set(fingerprints) - paper_outputs(page_jobs, bib_jobs)
     write_index(out, index, dependencies(page_jobs, feed_jobs, bib_jobs))
     clock.lap("write")
     cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,
@@ -130,11 +131,16 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
 
 def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
               ) -> tuple[list[PageJob], list[FeedJob]]:
+    return [*renderer.papers(), *site_pages(site, renderer, root)], list(feeds.jobs())
+
+
+def site_pages(site: Site, renderer: Renderer, root: Path) -> list[PageJob]:
+    """Every page but the papers' own: what an edit that moves a paper (its tags,
+    themes, date...) may change, besides the pages showing its card (scoped.py)."""
     pages: list[PageJob] = [renderer.home()]
     pages += renderer.themes()
     pages += renderer.tags()
     pages += renderer.archive()
-    pages += renderer.papers()
     pages += renderer.content_pages(load_pages(root / "content" / "pages", renderer.views.markdown))
     pages += renderer.discussed()
     pages.append(renderer.stats())
@@ -142,4 +148,18 @@ def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
         pages.append(renderer.search())
     pages.append(renderer.feeds_page())
     pages.append(renderer.not_found())
-    return pages, list(feeds.jobs())
+    return pages
+
+
+def paper_outputs(pages: list[PageJob], bibs: list[BibJob]) -> set[str]:
+    """The outputs of the papers' own jobs: their pages and .bib files."""
+    return ({job.path for job in pages if job.spec is not None and job.spec[0] == "paper"}
+            | {job.path for job in bibs if is_paper_bib(job.path, job.entries)})
+
+
+def is_paper_bib(path: str, entries: tuple[Entry, ...] | tuple[str, ...]) -> bool:
+    """A paper's own .bib file (not a theme's), given its entries or their slugs."""
+    if len(entries) != 1:
+        return False
+    slug = entries[0] if isinstance(entries[0], str) else entries[0].slug
+    return path == U.paper_bib_path(slug)

@@ -15,8 +15,9 @@ names (a listing's view without its cards, a feed's section and entries...).
 An edit whose papers keep their place (same listings, same order, same counts) then
 reaches exactly the outputs that read a record that changed: the planner re-makes those
 jobs, fingerprints them as a full build does, and renders the ones that differ
-(build/scoped.py). Anything else (a new place, a paper added or removed, any other
-input) plans the whole Site.
+(build/scoped.py). An edit that moves a paper (a new place) plans, besides, every
+output but the papers' own (``site_outputs``). Anything else (a paper added or removed,
+a pin, any other input) plans the whole Site.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any, NamedTuple
 from site_builder.incremental.cache import RACY_NS
 from site_builder.incremental.sealed import seal, unseal
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 KINDS = ("card", "feed", "bib")
 """The ways an output other than a paper's own page reads a paper (PaperRecord's)."""
 
@@ -72,6 +73,19 @@ class Dependencies:
             for slug in slugs:
                 self.reads.setdefault(slug, {}).setdefault(kind, []).append(output)
 
+    def replace(self, outputs: set[str], new: Dependencies) -> None:
+        """Forget the jobs of ``outputs``, then take those ``new`` records."""
+        for output in outputs:
+            self.specs.pop(output, None)
+        for by_kind in self.reads.values():
+            for kind, readers in by_kind.items():
+                by_kind[kind] = [r for r in readers if r not in outputs]
+        self.specs.update(new.specs)
+        for slug, by_kind in new.reads.items():
+            mine = self.reads.setdefault(slug, {})
+            for kind, readers in by_kind.items():
+                mine.setdefault(kind, []).extend(readers)
+
 
 @dataclass
 class DepIndex:
@@ -83,6 +97,9 @@ class DepIndex:
     """By slug (None: hidden, shown nowhere)."""
     deps_id: str = ""
     """Names the Dependencies that go with it (the stamp of the build that made them)."""
+    site_outputs: set[str] = field(default_factory=set)
+    """Every output but the papers' own pages and .bib files: listings, feeds, theme
+    .bib files, the sitemap, static files. An edit that moves a paper plans them all."""
 
 
 def file_entry(stat: tuple[int, int], key: str) -> FileEntry:
