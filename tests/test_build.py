@@ -606,3 +606,38 @@ def test_edits_that_move_a_paper_plan_every_listing_and_equal_a_clean_build(
                "index.html" in unchanged or "tags" in old + new, (old, new)
         assert index_path(site).exists()
     assert not any(rel.startswith("tags/fresh-tag/") for rel in files(site))
+
+
+def test_where_pins_fix_every_theme_pin_and_text_edits_are_scoped(digest: Path) -> None:
+    """The theme model decides only unpinned papers' themes. Where every visible paper's
+    themes are fixed by its pins (the embedded digest, curated), retraining changes no
+    page: a pin or a pinned paper's abstract edit is scoped, and equal to a clean build.
+    Once a paper is left to the model, a pin edit plans the whole Site again."""
+    papers = digest / "content/papers"
+    pins = {"long-context-training-recipes": "themes: [long-context]",
+            "another-paper-about-scaling": "not_themes: [data-selection, long-context]",
+            "data-selection-for-language-models-via-importance-resampling":
+                "themes: [data-selection]"}
+    config = (digest / "config.yaml").read_text()
+    assert config.count("  - slug: ") == 2, "the not_themes pin must name every theme"
+    for slug, pin in pins.items():
+        _edit(papers / f"{slug}.md", "themes: []", pin if pin.startswith("themes") else
+              f"themes: []\n{pin}")
+    site = build(digest)
+    recipes = papers / "long-context-training-recipes.md"
+    steps = [(recipes, "128k tokens", "256k tokens"),                       # pinned text
+             (recipes, "themes: [long-context]", "themes: [data-selection]"),  # a pin
+             (recipes, "themes: [data-selection]", "themes: [long-context, data-selection]")]
+    for number, (path, old, new) in enumerate(steps):
+        _edit(path, old, new)
+        result = build_site(digest / "config.yaml", site)
+        assert result.quick, (old, new)
+        assert files(site) == files(build(digest, f"clean{number}", clean=True)), (old, new)
+    # Left to the model (no pin): the next pin edit may move any paper, so not scoped.
+    _edit(recipes, "themes: [long-context, data-selection]", "themes: []")
+    assert not build_site(digest / "config.yaml", site).quick
+    assert files(site) == files(build(digest, "clean-open", clean=True))
+    _edit(papers / "another-paper-about-scaling.md", "not_themes: [data-selection, long-context]",
+          "not_themes: [data-selection]")
+    assert not build_site(digest / "config.yaml", site).quick
+    assert files(site) == files(build(digest, "clean-open2", clean=True))

@@ -117,7 +117,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
                 return False
             parsed = cache.parsed(key) or parse_file(data, config.papers_dir / name)
             old = cache.parsed(old_key)
-            if old is None or not _same_standing(old, parsed):
+            if old is None or not _same_standing(old, parsed, config, index.model_decides):
                 return False
             cache.add(key, parsed)
             if not parsed.paper.hidden:  # hidden before and after: shown nowhere
@@ -202,12 +202,20 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     return True
 
 
-def _same_standing(old: ParsedFile, new: ParsedFile) -> bool:
-    """What a scoped rebuild cannot follow stays: the pins (the theme model learns from
-    them), whether it is hidden (it enters or leaves every listing) and its warnings
-    (the build record keeps every build's)."""
-    return (old.paper.themes, old.paper.not_themes, old.paper.hidden, old.warnings) == \
-        (new.paper.themes, new.paper.not_themes, new.paper.hidden, new.warnings)
+def _same_standing(old: ParsedFile, new: ParsedFile, config: Config,
+                   model_decides: bool) -> bool:
+    """What a scoped rebuild cannot follow stays: whether it is hidden (it enters or
+    leaves every related list), its warnings (the build record keeps every build's) and
+    its pins, where the theme model learns from them and decides some paper's themes
+    (``model_decides``); where it decides none, a paper may change its pins if it stays
+    decided by them (model.decided_by_pins)."""
+    from site_builder.classify.pins import decided_by_pins
+
+    if (old.paper.hidden, old.warnings) != (new.paper.hidden, new.warnings):
+        return False
+    if (old.paper.themes, old.paper.not_themes) == (new.paper.themes, new.paper.not_themes):
+        return True
+    return not model_decides and decided_by_pins(new.paper, config)
 
 
 class Reach(NamedTuple):
@@ -247,8 +255,8 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
             return None
         relist = relist or old.place != new.place
         if old.text != new.text:
-            if entry.paper.themes or entry.paper.not_themes:
-                return None
+            if (entry.paper.themes or entry.paper.not_themes) and index.model_decides:
+                return None  # the model learns from a pinned paper's text
             texts[entry.slug] = (new.text, related_text(entry))
         records[entry.slug] = new
         own = U.output_path(U.paper_path(entry.slug))

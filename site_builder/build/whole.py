@@ -36,6 +36,7 @@ from site_builder.build.plan import (
 from site_builder.build.related import related_file, related_map
 from site_builder.build.result import BuildResult, Stopwatch
 from site_builder.build.search import stage_search
+from site_builder.classify.pins import decided_by_pins
 from site_builder.config import check_patterns, load_config
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache, digest
@@ -121,6 +122,7 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     index.papers.update((e.slug, paper_record(e)) for e in site.entries)
     index.deps_id = stamp
     index.site_outputs = set(fingerprints) - paper_outputs(page_jobs, bib_jobs)
+    index.model_decides = not all(decided_by_pins(p, config) for p in papers if not p.hidden)
     write_index(out, index, dependencies(page_jobs, feed_jobs, bib_jobs))
     clock.lap("write")
     cache.save(cache_dir / "entries.pickle", {k.key for k in known.values()}, used_classes,

@@ -97,6 +97,10 @@ class DepIndex:
     """By slug (None: hidden, shown nowhere)."""
     deps_id: str = ""
     """Names the Dependencies that go with it (the stamp of the build that made them)."""
+    model_decides: bool = True
+    """Some visible paper's themes are the learned model's to decide (not fixed by its
+    pins): then a pin or a pinned paper's text, what the model learns from, may change
+    any paper's themes."""
     site_outputs: set[str] = field(default_factory=set)
     """Every output but the papers' own pages and .bib files: listings, feeds, theme
     .bib files, the sitemap, static files. An edit that moves a paper plans them all."""
