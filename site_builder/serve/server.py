@@ -23,7 +23,7 @@ Choices, and why:
 - Watching polls (mtime, size, inode) of content/, templates/, static/ and config.yaml
   every 100 ms; the output folder and dotfiles (editor and atomic-write temporaries) are
   skipped, so a build never triggers itself. A build starts once nothing has changed for
-  200 ms (a burst of saves or a git checkout is one build); builds run one at a time in a
+  120 ms (a burst of saves or a git checkout is one build); builds run one at a time in a
   worker thread, and changes during a build schedule exactly one more.
 - A changed dump or config.yaml re-runs ingest before the build (idempotent, curator-safe);
   the entries ingest writes are absorbed by the watcher, so they do not trigger a rebuild.
