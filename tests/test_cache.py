@@ -95,3 +95,19 @@ def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_p
     changed.pop().unlink()
     partial = BuildCache.load(path).papers
     assert partial and set(partial) < (set(keys) - {keys[0]}) | {edited}
+
+
+def test_papers_spread_over_every_shard(tmp_path: Path) -> None:
+    path = tmp_path / "entries.pickle"
+    cache = BuildCache(dirty=True)
+    keys = [digest(str(n)) for n in range(1600)]
+    cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
+    cache.save(path, set(keys), set(), set())
+    counts = []
+    for shard in sorted(tmp_path.glob("entries-papers-*.pickle")):
+        alone = BuildCache(path=path, unloaded=set())
+        alone.shard_keys = [None] * PAPER_SHARDS
+        alone._load_shard(int(shard.stem.rsplit("-", 1)[1], 16))
+        counts.append(len(alone.papers))
+    # 100 a shard on average: none empty, none holding two shards' share
+    assert len(counts) == PAPER_SHARDS and min(counts) > 50 and max(counts) < 150, counts

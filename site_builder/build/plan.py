@@ -12,13 +12,17 @@ Also here: the dependency index (incremental/depindex.py) made from a build's jo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from site_builder import urls as U
 from site_builder.errors import BuildError
 from site_builder.incremental.cache import digest
 from site_builder.incremental.depindex import Dependencies, PaperRecord
 from site_builder.render.bibtex import BibJob, bib_item_key
 from site_builder.render.feeds import FeedJob, feed_item_key
+from site_builder.render.pages import load_pages
+from site_builder.render.sitefiles import pages_files, static_files
 from site_builder.render.templating import render_page
 from site_builder.site import Entry, place_key
 
@@ -28,7 +32,9 @@ if TYPE_CHECKING:
     from site_builder.incremental.sync import OutputRecord
     from site_builder.render.bibtex import BibWriter
     from site_builder.render.feeds import FeedWriter
+    from site_builder.render.pages import Renderer
     from site_builder.render.templating import PageJob
+    from site_builder.site import Site
 
     Task = PageJob | FeedJob | BibJob
 
@@ -94,6 +100,51 @@ def claim_path(fingerprints: dict[str, str], path: str, fp: str) -> None:
         raise BuildError(path, None, "two outputs would be written to this path "
                          "(a static file where the site writes a page?)")
     fingerprints[path] = fp
+
+
+def site_pages(site: Site, renderer: Renderer, root: Path) -> list[PageJob]:
+    """Every page but the papers' own: what an edit that moves a paper (its tags,
+    themes, date...) may change, besides the pages showing its card (scoped.py)."""
+    pages: list[PageJob] = [renderer.home()]
+    pages += renderer.themes()
+    pages += renderer.tags()
+    pages += renderer.archive()
+    pages += renderer.content_pages(load_pages(root / "content" / "pages", renderer.views.markdown))
+    pages += renderer.discussed()
+    pages.append(renderer.stats())
+    if site.config.site.search:
+        pages.append(renderer.search())
+    pages.append(renderer.feeds_page())
+    pages.append(renderer.not_found())
+    return pages
+
+
+def stage_extras(site: Site, links: U.Urls, feeds: FeedWriter, root: Path,
+                 fingerprints: dict[str, str], record: OutputRecord
+                 ) -> tuple[list[str], list[str]]:
+    """The outputs no job makes (the OPML file, the sitemap and robots.txt, static/),
+    made after planning (the sitemap lists the planned pages), fingerprinted by their
+    bytes and staged when they changed. Returns their paths, and those staged."""
+    extras = [feeds.opml()]
+    extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
+    extras += static_files(root / "static")
+    staged: list[str] = []
+    for output in extras:
+        claim_path(fingerprints, output.path, digest(output.data))
+        if record.stage(output):
+            staged.append(output.path)
+    return [output.path for output in extras], staged
+
+
+def is_paper_bib(path: str, slugs: Sequence[str]) -> bool:
+    """A paper's own .bib file (not a theme's), given the slugs of its entries."""
+    return len(slugs) == 1 and path == U.paper_bib_path(slugs[0])
+
+
+def paper_outputs(pages: Iterable[PageJob], bibs: Iterable[BibJob]) -> set[str]:
+    """The outputs of the papers' own jobs: their pages and .bib files."""
+    return ({job.path for job in pages if job.spec is not None and job.spec[0] == "paper"}
+            | {job.path for job in bibs if is_paper_bib(job.path, job.slugs)})
 
 
 # -- the dependency index ----------------------------------------------------------

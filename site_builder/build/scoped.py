@@ -33,15 +33,17 @@ from site_builder import urls as U
 from site_builder.build.entries import cached_classifier, cached_markdown, parse_file, rules_key
 from site_builder.build.plan import (
     dependencies,
+    is_paper_bib,
     paper_record,
     plan,
     rendered_count,
     renderer_of,
+    site_pages,
+    stage_extras,
 )
 from site_builder.build.related import load_related, related_text
 from site_builder.build.related_update import update_edited
 from site_builder.build.search import stage_search
-from site_builder.build.whole import is_paper_bib, site_pages
 from site_builder.classify.model import model_path
 from site_builder.config import load_config
 from site_builder.errors import ContentError
@@ -62,7 +64,6 @@ from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibJob, BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
 from site_builder.render.pages import Renderer
-from site_builder.render.sitefiles import pages_files, static_files
 from site_builder.render.templating import PageJob, make_environment
 from site_builder.safefs import read_regular
 from site_builder.site import KnownPaper, Site, assemble
@@ -134,6 +135,10 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     if found is None:
         return False
     reached, site, records, related, deps, related_name, relist = found
+    # A move re-plans every listing: _reach has read the dependencies they replace.
+    listing_deps = deps if relist else None
+    if relist and listing_deps is None:
+        return False
     by_slug = {e.slug: e for e in site.entries}
 
     links = U.Urls(config.site.base_url)
@@ -158,7 +163,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     listed: tuple[list[PageJob], list[FeedJob], list[BibJob]] = ([], [], [])
     if relist:  # a paper moved: every listing, feed and theme .bib, as a full build has them
         listed = (site_pages(site, renderer, config.root), list(feed_writer.jobs()),
-                  [b for b in bib_writer.jobs() if not is_paper_bib(b.path, b.entries)])
+                  [b for b in bib_writer.jobs() if not is_paper_bib(b.path, b.slugs)])
     salt = render_salt(renderer.shared_record(), config.root / "templates")
     fingerprints = {rel: str(rec[0]) for rel, rec in record.outputs.items()
                     if not (relist and rel in index.site_outputs)}
@@ -167,18 +172,14 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
                  [*bibs, *listed[2]], claim=False)
     clock.lap("plan")
     staged = renderer_of(tasks, env, feed_writer, bib_writer, record)(0, len(tasks))
-    if relist:  # what a full build makes besides jobs: the sitemap lists the pages
+    if listing_deps is not None:  # what a full build makes besides jobs (the sitemap)
         site_outputs = {job.path for job in listed[0]} | {job.path for job in listed[2]}
         site_outputs.update(path for job in listed[1] for path in job.paths)
-        extras = [feed_writer.opml()]
-        extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
-        extras += static_files(config.root / "static")
-        for output in extras:
-            fingerprints[output.path] = digest(output.data)
-            site_outputs.add(output.path)
-            if record.stage(output):
-                staged.append(output.path)
-        deps.replace(index.site_outputs, dependencies(*listed))  # type: ignore[union-attr]
+        extras, staged_extras = stage_extras(site, links, feed_writer, config.root,
+                                             fingerprints, record)
+        site_outputs.update(extras)
+        staged += staged_extras
+        listing_deps.replace(index.site_outputs, dependencies(*listed))
         index.site_outputs = site_outputs
     clock.lap("render")
 

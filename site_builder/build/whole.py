@@ -26,12 +26,14 @@ from site_builder.build.entries import (
 )
 from site_builder.build.parallel import fork_map
 from site_builder.build.plan import (
-    claim_path,
     dependencies,
+    paper_outputs,
     paper_record,
     plan,
     rendered_count,
     renderer_of,
+    site_pages,
+    stage_extras,
 )
 from site_builder.build.related import related_file, related_map
 from site_builder.build.result import BuildResult, Stopwatch
@@ -39,15 +41,13 @@ from site_builder.build.search import stage_search
 from site_builder.classify.pins import decided_by_pins
 from site_builder.config import check_patterns, load_config
 from site_builder.errors import Diagnostic
-from site_builder.incremental.cache import BuildCache, digest
+from site_builder.incremental.cache import BuildCache
 from site_builder.incremental.depindex import DepIndex, file_entry, write_index
 from site_builder.incremental.engine import render_salt
 from site_builder.incremental.sync import OutputRecord
-from site_builder.models import OutputFile
-from site_builder.render.bibtex import BibJob, BibWriter
+from site_builder.render.bibtex import BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
-from site_builder.render.pages import Renderer, load_pages
-from site_builder.render.sitefiles import pages_files, static_files
+from site_builder.render.pages import Renderer
 from site_builder.render.templating import PageJob, compile_templates, make_environment
 from site_builder.site import Entry, Site, assemble
 
@@ -99,13 +99,7 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
         compile_templates(env)                            # in every render worker
     staged = fork_map(renderer_of(tasks, env, feeds, bibs, record), len(tasks), workers)
     clock.lap("render")
-    extras: list[OutputFile] = [feeds.opml()]
-    extras += pages_files(site, links, sorted(p for p in fingerprints if p.endswith(".html")))
-    extras += static_files(config.root / "static")
-    for output in extras:
-        claim_path(fingerprints, output.path, digest(output.data))
-        if record.stage(output):
-            staged.append(output.path)
+    staged += stage_extras(site, links, feeds, config.root, fingerprints, record)[1]
 
     result.stats.rendered = rendered_count(tasks)
     result.warnings = [str(d) for d in diagnostics]
@@ -134,34 +128,3 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
 def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
               ) -> tuple[list[PageJob], list[FeedJob]]:
     return [*renderer.papers(), *site_pages(site, renderer, root)], list(feeds.jobs())
-
-
-def site_pages(site: Site, renderer: Renderer, root: Path) -> list[PageJob]:
-    """Every page but the papers' own: what an edit that moves a paper (its tags,
-    themes, date...) may change, besides the pages showing its card (scoped.py)."""
-    pages: list[PageJob] = [renderer.home()]
-    pages += renderer.themes()
-    pages += renderer.tags()
-    pages += renderer.archive()
-    pages += renderer.content_pages(load_pages(root / "content" / "pages", renderer.views.markdown))
-    pages += renderer.discussed()
-    pages.append(renderer.stats())
-    if site.config.site.search:
-        pages.append(renderer.search())
-    pages.append(renderer.feeds_page())
-    pages.append(renderer.not_found())
-    return pages
-
-
-def paper_outputs(pages: list[PageJob], bibs: list[BibJob]) -> set[str]:
-    """The outputs of the papers' own jobs: their pages and .bib files."""
-    return ({job.path for job in pages if job.spec is not None and job.spec[0] == "paper"}
-            | {job.path for job in bibs if is_paper_bib(job.path, job.entries)})
-
-
-def is_paper_bib(path: str, entries: tuple[Entry, ...] | tuple[str, ...]) -> bool:
-    """A paper's own .bib file (not a theme's), given its entries or their slugs."""
-    if len(entries) != 1:
-        return False
-    slug = entries[0] if isinstance(entries[0], str) else entries[0].slug
-    return path == U.paper_bib_path(slug)

@@ -30,7 +30,7 @@ from site_builder.incremental.engine import engine_digest
 from site_builder.incremental.sealed import seal, unseal
 from site_builder.models import Classification, Paper, SourceRef
 
-CACHE_VERSION = 14
+CACHE_VERSION = 15
 PAPER_SHARDS = 16
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
@@ -179,7 +179,12 @@ class BuildCache:
 
 
 def _shard_of(key: str) -> int:
-    return ord(key[0]) % PAPER_SHARDS if key else 0
+    """Keys are hex digests: their first digit spreads them evenly over the shards (a
+    key's character code modulo 16 used six of them, ten empty and six doubled)."""
+    try:
+        return int(key[0], 16) % PAPER_SHARDS
+    except (IndexError, ValueError):
+        return 0
 
 
 def _shard_path(path: Path, shard: int) -> Path:

@@ -107,9 +107,13 @@ class BibJob:
         return "\0".join(("bib", self.path, *map(bib_item_key, self.entries)))
 
     @property
+    def slugs(self) -> tuple[str, ...]:
+        return tuple(e.slug for e in self.entries)
+
+    @property
     def spec(self) -> tuple[object, ...]:
         """How to make this job again (incremental/depindex.py)."""
-        return ("bib", self.path, tuple(e.slug for e in self.entries))
+        return ("bib", self.path, self.slugs)
 
 
 def bib_item_key(entry: Entry) -> str:
