@@ -238,3 +238,13 @@ def test_ctrl_c_stops_cleanly(root: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_a_slow_scan_is_run_less_often(tmp_path: Path) -> None:
+    from site_builder.serve.watch import POLL, SCAN_SHARE, Watcher
+
+    watcher = Watcher([tmp_path], tmp_path / "_site", lambda changed: None)
+    assert watcher.next_wait(POLL * SCAN_SHARE / 10) == POLL  # a small digest: every POLL
+    slow = POLL * SCAN_SHARE * 4  # a scan of thousands of entries
+    assert watcher.next_wait(slow) == pytest.approx(slow / SCAN_SHARE)
+    assert watcher.next_wait(slow) > POLL

@@ -14,13 +14,12 @@ folder (created 0600 on first use); without a usable key nothing is cached.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
 from pathlib import Path
 
-MAGIC = b"site-builder sealed v1\n"
+MAGIC = b"site-builder sealed v2\n"
 TAG_BYTES = 32
 
 
@@ -55,7 +54,10 @@ def _key() -> bytes | None:
 
 
 def _tag(key: bytes, data: bytes) -> bytes:
-    return hmac.new(key, data, hashlib.blake2b).digest()[:TAG_BYTES]
+    # HMAC-SHA-256 in one OpenSSL call: hmac.new with a hashlib constructor (the v1
+    # seal, BLAKE2b) took the pure-Python path at 2.5x the time, and every incremental
+    # build seals and checks megabytes of cache.
+    return hmac.digest(key, data, "sha256")[:TAG_BYTES]
 
 
 def seal(data: bytes) -> bytes | None:
