@@ -760,3 +760,20 @@ def test_a_card_shows_one_more_field(digest: Path, package_copy: Path,
     assert listings, "no listing page shows the edited field"
     assert all(after[name] != before[name] for name in listings if name in before)
     assert clean.stats.rendered > 0
+
+
+def test_one_build_takes_the_engine_stamp_once_for_its_digest(
+        digest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The input stamp, every cache and the salt ask for the engine's stamp and digest;
+    within one build the package is walked once (its digest, for a stamp seen before,
+    is remembered), and the next build walks it again (code may change between two)."""
+    build(digest)
+    walks: list[int] = []
+    real = engine._engine_files
+    monkeypatch.setattr(engine, "_engine_files", lambda: walks.append(1) or real())
+    edit(digest / "content/papers" / B, "note: ''", "note: Edited.")
+    build(digest, clean=True)
+    assert len(walks) == 1
+    build(digest, clean=True)
+    assert len(walks) == 2
+    assert_same_site(digest)

@@ -18,6 +18,7 @@ from pathlib import Path
 from site_builder.build.result import BuildResult, Stopwatch
 from site_builder.errors import os_error
 from site_builder.incremental.cache import paused_gc
+from site_builder.incremental.engine import one_engine
 from site_builder.incremental.stamp import input_stamp
 from site_builder.incremental.sync import OutputRecord
 from site_builder.lock import project_lock
@@ -42,7 +43,8 @@ def build_site(config_path: Path, out: Path, base_url: str | None = None,
     with project_lock(root, f"build {out}", wait=lock_wait,
                       on_wait="waiting for another site-builder to finish"):
         try:
-            return _build(config_path, out, base_url, clean, workers, index_search)
+            with one_engine():
+                return _build(config_path, out, base_url, clean, workers, index_search)
         except OSError as exc:  # read-only output, full disk...: a message, no traceback
             raise os_error(exc, out) from exc
 

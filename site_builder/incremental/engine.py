@@ -13,11 +13,14 @@ fingerprint differ, so the next build equals a clean one (the tests simulate bot
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -76,20 +79,57 @@ def _engine_files() -> list[Path]:
     return files
 
 
+class _Engine:
+    """The stamp and digest of the engine one build runs on, found when first asked."""
+
+    def __init__(self) -> None:
+        self.stamp: tuple[str, ...] | None = None
+        self.digest: str | None = None
+
+
+# Within one build (one_engine), what was found first; outside, None.
+_BUILD_ENGINE: contextvars.ContextVar[_Engine | None] = contextvars.ContextVar(
+    "build_engine", default=None)
+
+
+@contextlib.contextmanager
+def one_engine() -> Iterator[None]:
+    """Within the block, the engine's stamp and digest are worked out once (when first
+    asked): one build is made by one engine. The input stamp, every cache and the salt
+    ask for them, and each answer took a walk of the package and of site-packages
+    (about 9 ms, seven times in a one-paper rebuild)."""
+    token = _BUILD_ENGINE.set(_Engine())
+    try:
+        yield
+    finally:
+        _BUILD_ENGINE.reset(token)
+
+
 def engine_stamp() -> list[str]:
     """The engine's files by size and mtime, and the library versions (for the stamp)."""
+    held = _BUILD_ENGINE.get()
+    if held is not None and held.stamp is not None:
+        return list(held.stamp)
     parts = list(library_versions())
     for path in _engine_files():
         st = path.stat()
         parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    if held is not None:
+        held.stamp = tuple(parts)
     return parts
 
 
 def engine_digest() -> str:
     """The digest of every file of the package (by content) and every library version.
-    A build asks for it several times (caches, the salt, related papers, the model):
-    the files are read once per distinct stamp (sizes, mtimes, versions)."""
-    return _engine_digest(tuple(engine_stamp()))
+    The files are read once per distinct stamp (sizes, mtimes, versions), and the
+    stamp is taken once per build (one_engine)."""
+    held = _BUILD_ENGINE.get()
+    if held is not None and held.digest is not None:
+        return held.digest
+    value = _engine_digest(tuple(engine_stamp()))
+    if held is not None:
+        held.digest = value
+    return value
 
 
 @functools.lru_cache(maxsize=2)
