@@ -248,3 +248,22 @@ def test_a_slow_scan_is_run_less_often(tmp_path: Path) -> None:
     slow = POLL * SCAN_SHARE * 4  # a scan of thousands of entries
     assert watcher.next_wait(slow) == pytest.approx(slow / SCAN_SHARE)
     assert watcher.next_wait(slow) > POLL
+
+
+def test_a_library_upgraded_while_serving_is_not_claimed_by_its_builds(
+        root: Path, server: PreviewServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pip install -U` while the preview runs changes the files, not the code the
+    preview has loaded: its rebuilds must record the engine they ran, so the next build
+    in a fresh process (the new library) renders everything again."""
+    from site_builder.build.pipeline import build_site
+    from site_builder.incremental import engine
+
+    upgraded = tuple("jinja2==99.0" if v.startswith("jinja2==") else v
+                     for v in engine.library_versions())
+    monkeypatch.setattr(engine, "library_versions", lambda: upgraded)
+    set_title(root / "content/papers" / f"{SLUG}.md", "A Retitled Paper")
+    settle(server, 1)
+    assert "A Retitled Paper" in fetch(server, f"/repo/papers/{SLUG}/")[2]
+    server.stop()
+    after = build_site(root / "config.yaml", root / "_site")  # as a new process would
+    assert not after.noop and after.stats.rendered > N, "the upgrade was taken as built"

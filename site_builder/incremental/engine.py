@@ -93,16 +93,32 @@ _BUILD_ENGINE: contextvars.ContextVar[_Engine | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def one_engine() -> Iterator[None]:
+def one_engine(engine: _Engine | None = None) -> Iterator[None]:
     """Within the block, the engine's stamp and digest are worked out once (when first
     asked): one build is made by one engine. The input stamp, every cache and the salt
     ask for them, and each answer took a walk of the package and of site-packages
-    (about 9 ms, seven times in a one-paper rebuild)."""
-    token = _BUILD_ENGINE.set(_Engine())
+    (about 9 ms, seven times in a one-paper rebuild). Inside a block already open (the
+    preview's, see running_engine), that block's engine holds."""
+    if _BUILD_ENGINE.get() is not None:
+        yield
+        return
+    token = _BUILD_ENGINE.set(engine or _Engine())
     try:
         yield
     finally:
         _BUILD_ENGINE.reset(token)
+
+
+def running_engine() -> _Engine:
+    """The engine this process runs, worked out now: for a long-lived process (the
+    preview server) that builds many times. Its code and libraries are those loaded
+    when it started; an edit of site_builder/ or a ``pip install -U`` while it runs
+    changes the files, not what it runs, so its builds must not claim the new engine
+    (a later build with the new code would take its outputs as current)."""
+    engine = _Engine()
+    with one_engine(engine):
+        engine_digest()
+    return engine
 
 
 def engine_stamp() -> list[str]:

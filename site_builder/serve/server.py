@@ -60,6 +60,7 @@ from tornado import httpserver, httputil, netutil, web, websocket
 from site_builder.build.pipeline import build_site
 from site_builder.config import load_config
 from site_builder.errors import SiteBuilderError
+from site_builder.incremental.engine import one_engine, running_engine
 from site_builder.ingest.merge import ingest
 from site_builder.serve.guard import host_allowed, is_loopback
 from site_builder.serve.reviewpage import ReviewHandler, ReviewPage
@@ -99,6 +100,8 @@ class PreviewServer:
         self.error: str | None = None  # the last build's error, shown instead of pages
         self.clients: set[websocket.WebSocketHandler] = set()  # event loop thread only
         self.ingests = 0
+        # What this process runs, as its builds record it (engine.running_engine).
+        self.engine = running_engine()
         self._site_lock = threading.Lock()  # held by a build, and by a request being read
         root = self.config_path.parent
         self.watcher = Watcher([root / "content", root / "templates", root / "static",
@@ -145,7 +148,8 @@ class PreviewServer:
                         raise SiteBuilderError("ingest", None, "\n".join(map(str, report.errors)))
                 # The browser reloads before the search index is rebuilt (below): the
                 # index only matters once someone searches, the page edit at once.
-                result = build_site(self.config_path, self.out, index_search=False)
+                with one_engine(self.engine):
+                    result = build_site(self.config_path, self.out, index_search=False)
                 pending_search = result.search_pending
                 self.base_path = Urls(config.site.base_url).base_path
                 self.error = None
@@ -166,7 +170,8 @@ class PreviewServer:
             # Not under the site lock: the reloading browser must not wait for Pagefind.
             # Builds run one at a time on this thread, and the new index is swapped in whole.
             try:
-                self.log(build_site(self.config_path, self.out).summary())
+                with one_engine(self.engine):
+                    self.log(build_site(self.config_path, self.out).summary())
             except SiteBuilderError as exc:
                 self.log(f"error: search index: {exc}")
 
