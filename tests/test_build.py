@@ -127,7 +127,7 @@ def test_incremental_equals_clean_after_a_sequence_of_edits(digest: Path,
         lambda: _edit(digest / "templates/paper.html", "Abstract</h2>", "Summary</h2>"),
         lambda: _edit(digest / "config.yaml", "title: Test Digest", "title: Renamed Digest"),
         # Every other setting a page or feed shows (the build no longer re-renders
-        # everything on any config change, see incremental.engine.render_salt):
+        # everything on any config change, see incremental.salts.make_salts):
         lambda: _edit(digest / "config.yaml", "home_items: 4", "home_items: 1"),
         lambda: _edit(digest / "config.yaml", "per_page: 3", "per_page: 1"),
         lambda: _edit(digest / "config.yaml", "feed_items: 5", "feed_items: 2"),

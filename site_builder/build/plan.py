@@ -29,6 +29,7 @@ from site_builder.site import Entry, place_key
 if TYPE_CHECKING:
     import jinja2
 
+    from site_builder.incremental.salts import Salts
     from site_builder.incremental.sync import OutputRecord
     from site_builder.render.bibtex import BibWriter
     from site_builder.render.feeds import FeedWriter
@@ -39,13 +40,14 @@ if TYPE_CHECKING:
     Task = PageJob | FeedJob | BibJob
 
 
-def plan(salt: str, record: OutputRecord, fingerprints: dict[str, str],
+def plan(salts: Salts, record: OutputRecord, fingerprints: dict[str, str],
          pages: Iterable[PageJob], feeds: Iterable[FeedJob], bibs: Iterable[BibJob],
          claim: bool = True) -> list[Task]:
     """Fingerprint the jobs into ``fingerprints``; return those to render, feeds first
-    (they cost the most each, and early chunks spread best over workers). ``claim``:
-    a path already fingerprinted is an error (two outputs on one path); a scoped
-    rebuild re-plans paths the record holds, so it replaces them."""
+    (they cost the most each, and early chunks spread best over workers). A page's
+    salt covers its templates; feeds and BibTeX use none (incremental/salts.py).
+    ``claim``: a path already fingerprinted is an error (two outputs on one path); a
+    scoped rebuild re-plans paths the record holds, so it replaces them."""
     def put(path: str, fp: str) -> None:
         if claim and path in fingerprints:
             raise BuildError(path, None, "two outputs would be written to this path "
@@ -56,18 +58,18 @@ def plan(salt: str, record: OutputRecord, fingerprints: dict[str, str],
     todo_feeds: list[Task] = []
     todo_bibs: list[Task] = []
     for job in pages:
-        fp = digest(salt, job.fingerprint_material())
+        fp = digest(salts.of(job.template), job.fingerprint_material())
         put(job.path, fp)
         if not record.is_current(job.path, fp):
             todo_pages.append(job)
     for feed in feeds:
-        fp = digest(salt, feed.fingerprint_material())
+        fp = digest(salts.base, feed.fingerprint_material())
         for path in feed.paths:
             put(path, fp)
         if not all(record.is_current(path, fp) for path in feed.paths):
             todo_feeds.append(feed)
     for bib in bibs:  # planned like a feed: its fingerprint is its entries' fields
-        fp = digest(salt, bib.fingerprint_material())
+        fp = digest(salts.base, bib.fingerprint_material())
         put(bib.path, fp)
         if not record.is_current(bib.path, fp):
             todo_bibs.append(bib)

@@ -59,7 +59,7 @@ from site_builder.incremental.depindex import (
     read_index,
     write_index,
 )
-from site_builder.incremental.engine import render_salt
+from site_builder.incremental.salts import make_salts
 from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibJob, BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
@@ -164,11 +164,12 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     if relist:  # a paper moved: every listing, feed and theme .bib, as a full build has them
         listed = (site_pages(site, renderer, config.root), list(feed_writer.jobs()),
                   [b for b in bib_writer.jobs() if not is_paper_bib(b.path, b.slugs)])
-    salt = render_salt(renderer.shared_record(), config.root / "templates")
+    salts = make_salts(renderer.shared_record(), config.root / "templates",
+                       renderer.everywhere)
     fingerprints = {rel: str(rec[0]) for rel, rec in record.outputs.items()
                     if not (relist and rel in index.site_outputs)}
     record.trust_all()  # outputs_intact held: every other output is as recorded
-    tasks = plan(salt, record, fingerprints, [*pages, *listed[0]], [*feeds, *listed[1]],
+    tasks = plan(salts, record, fingerprints, [*pages, *listed[0]], [*feeds, *listed[1]],
                  [*bibs, *listed[2]], claim=False)
     clock.lap("plan")
     staged = renderer_of(tasks, env, feed_writer, bib_writer, record)(0, len(tasks))

@@ -43,7 +43,7 @@ from site_builder.config import check_patterns, load_config
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache
 from site_builder.incremental.depindex import DepIndex, file_entry, write_index
-from site_builder.incremental.engine import render_salt
+from site_builder.incremental.salts import make_salts
 from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
@@ -91,9 +91,10 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
     bib_jobs = list(bibs.jobs())
 
-    salt = render_salt(renderer.shared_record(), config.root / "templates")
+    salts = make_salts(renderer.shared_record(), config.root / "templates",
+                       renderer.everywhere)
     fingerprints: dict[str, str] = {}
-    tasks = plan(salt, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
+    tasks = plan(salts, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
     clock.lap("plan")
     if any(isinstance(task, PageJob) for task in tasks):  # compiled once here, not once
         compile_templates(env)                            # in every render worker

@@ -154,17 +154,3 @@ def _engine_digest(stamp: tuple[str, ...]) -> str:
     for path in _engine_files():
         parts += [path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()]
     return digest(*parts)
-
-
-def render_salt(shown_everywhere: object, templates: Path) -> str:
-    """The part of every output's fingerprint that is not its own record: what every
-    page may show besides its view (``shown_everywhere``: the renderer's template
-    globals and chip titles, render/pages.Renderer.shared_record), the templates and
-    the engine. Made from the values the templates receive, so there is no second
-    list of settings to keep in step (changing ``home_items`` still re-renders only
-    the home page: it is in that page's own record, not here)."""
-    parts: list[bytes | str] = [repr(shown_everywhere), engine_digest()]
-    for path in sorted(templates.rglob("*")):
-        if path.is_file() and path.suffix in (".html", ".xml", ".j2"):
-            parts += [path.relative_to(templates).as_posix(), path.read_bytes()]
-    return digest(*parts)

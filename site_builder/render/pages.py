@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from site_builder import urls as U
 from site_builder.content import SLUG_NAME, split_front_matter
-from site_builder.errors import ContentError
+from site_builder.errors import BuildError, ContentError
 from site_builder.render.charts import bar_chart_svg, matrix_svg, timeline_svg
 from site_builder.render.markdown import render_markdown, strip_invisible
 from site_builder.render.templating import PageJob
@@ -106,7 +106,7 @@ class Renderer:
         """Every value all pages may show besides their own view: the template globals
         that are data (site settings, nav links, site feed), the theme and tag chip
         titles, and the dumps' capture dates (paper pages' sources). The build's salt
-        is made of exactly this (incremental/engine.render_salt)."""
+        is made of exactly this (incremental/salts.make_salts)."""
         data = sorted((k, v) for k, v in self.env.globals.items() if not callable(v))
         # Chip names as the vocabulary gives them (a tag outside it shows its slug), not
         # the tags this Site happens to hold: a quick rebuild's Site holds a few papers.
@@ -114,12 +114,22 @@ class Renderer:
         return (repr(data), sorted(self.views.theme_titles.items()), tag_names,
                 sorted((f, c.isoformat() if c else None) for f, c in self.site.captured.items()))
 
+    everywhere: tuple[str, ...] = ("partials/site_header.html", "partials/site_footer.html",
+                                   "partials/paper_card.html")
+    """Templates a page reaches through a global (``chrome``, ``card_html``) rather than
+    by name in a loading tag: every page's salt covers them (incremental/salts.py).
+    chrome() refuses any other (a page would not be re-rendered when it changed)."""
+
     def chrome(self, template: str, **args: Any) -> Markup:
         """A piece of every page (header, footer) rendered once per distinct ``args``:
         it was a third of a paper page's rendering time."""
         key = (template, tuple(sorted(args.items())))
         html = self._chrome.get(key)
         if html is None:
+            if template not in self.everywhere:
+                raise BuildError(f"templates/{template}", None,
+                                 "chrome() renders only the templates Renderer.everywhere "
+                                 "names (a page's fingerprint must cover what it shows)")
             html = self._chrome[key] = Markup(self.env.get_template(template).render(**args))
         return html
 

@@ -1,0 +1,116 @@
+"""Salts per page template (incremental/salts.py): what a template uses, read off its
+source, never less than Jinja's own reading; and which salts a template edit moves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+import pytest
+
+from site_builder.incremental import salts as S
+from site_builder.render.pages import Renderer
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "templates"
+
+
+def jinja_reading(source: str) -> set[str] | None:
+    """What Jinja's parser says ``source`` loads (None: a name it cannot know)."""
+    found = set(jinja2.meta.find_referenced_templates(jinja2.Environment().parse(source)))
+    return None if None in found else {name for name in found if name is not None}
+
+
+@pytest.mark.parametrize("name", sorted(S.template_sources(TEMPLATES)))
+def test_every_real_template_is_read_as_jinja_reads_it(name: str) -> None:
+    source = (TEMPLATES / name).read_text(encoding="utf-8")
+    assert S.used_names(source) == jinja_reading(source)
+
+
+CASES = {
+    '{% extends "base.html" %}': {"base.html"},
+    "{%- extends 'base.html' -%}": {"base.html"},
+    '{%extends"base.html"%}': {"base.html"},
+    '{% include "a.html" ignore missing with context %}': {"a.html"},
+    '{% include "a.html" without context %}{% include "b.html" %}': {"a.html", "b.html"},
+    '{% import "m.html" as m %}': {"m.html"},
+    '{% from "m.html" import card, chips as c with context %}': {"m.html"},
+    '{%+ include "a.html" +%}': {"a.html"},
+    '{% include\n  "a.html"\n%}': {"a.html"},
+    "{% include name %}": None,
+    '{% include ["a.html", "b.html"] %}': None,
+    '{% include "a.html" if wide else "b.html" %}': None,
+    '{% extends layout ~ ".html" %}': None,
+    '{% import "a" ~ "b.html" as m %}': None,
+    '{% include "a.html" %}{% include other %}': None,
+    "{% set x = 1 %}{{ x }}": set(),
+}
+
+
+@pytest.mark.parametrize("source", sorted(CASES))
+def test_loading_tags(source: str) -> None:
+    ours, jinjas = S.used_names(source), jinja_reading(source)
+    assert ours == CASES[source]
+    # Never less than Jinja's reading: "any" where it knows names (a literal list).
+    assert ours is None or (jinjas is not None and ours >= jinjas)
+
+
+def salts_of(folder: Path) -> S.Salts:
+    return S.make_salts(("shown", 1), folder, Renderer.everywhere)
+
+
+@pytest.fixture
+def templates(tmp_path: Path) -> Path:
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    return tmp_path / "templates"
+
+
+def moved(before: S.Salts, after: S.Salts) -> set[str]:
+    return {name for name in before.pages if before.pages[name] != after.pages[name]}
+
+
+PAGES = sorted(name for name in S.template_sources(TEMPLATES) if "/" not in name)
+
+
+def test_an_edit_moves_the_salts_of_the_pages_using_the_template(templates: Path) -> None:
+    before = salts_of(templates)
+    edited = templates / "theme.html"
+    edited.write_text(edited.read_text(encoding="utf-8") + "<!-- edited -->\n", encoding="utf-8")
+    after = salts_of(templates)
+    assert moved(before, after) == {"theme.html", ""}
+    assert after.base == before.base  # feeds and BibTeX use no template
+
+
+@pytest.mark.parametrize("partial", ["base.html", *Renderer.everywhere,
+                                     "partials/chips.html", "partials/icons.html"])
+def test_what_every_page_uses_moves_every_page(templates: Path, partial: str) -> None:
+    before = salts_of(templates)
+    edited = templates / partial
+    edited.write_text(edited.read_text(encoding="utf-8") + "<!-- edited -->\n", encoding="utf-8")
+    assert set(PAGES) <= moved(before, salts_of(templates))
+
+
+def test_a_template_naming_any_uses_every_template(templates: Path) -> None:
+    page = templates / "tags.html"
+    page.write_text(page.read_text(encoding="utf-8") + "{% include extra %}\n", encoding="utf-8")
+    before = salts_of(templates)
+    edited = templates / "theme.html"
+    edited.write_text(edited.read_text(encoding="utf-8") + "<!-- edited -->\n", encoding="utf-8")
+    assert moved(before, salts_of(templates)) == {"theme.html", "tags.html", ""}
+
+
+def test_a_new_template_of_a_name_in_use_moves_its_users(templates: Path) -> None:
+    page = templates / "stats.html"
+    page.write_text(page.read_text(encoding="utf-8")
+                    + '{% include "partials/extra.html" ignore missing %}\n', encoding="utf-8")
+    before = salts_of(templates)
+    (templates / "partials/extra.html").write_text("<p>extra</p>\n", encoding="utf-8")
+    assert moved(before, salts_of(templates)) == {"stats.html", ""}
+
+
+def test_the_shown_values_move_every_salt(templates: Path) -> None:
+    one = S.make_salts(("shown", 1), templates, Renderer.everywhere)
+    two = S.make_salts(("shown", 2), templates, Renderer.everywhere)
+    assert one.base != two.base and not set(one.pages.values()) & set(two.pages.values())
