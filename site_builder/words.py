@@ -2,7 +2,7 @@
 
 In: text. Out: ``TOKEN`` (a word: a letter, then letters, digits, ``_`` or ``-``, in
 lowercased text) and ``STOP_WORDS`` (left out). One definition, so the two TF-IDF users
-(build/related.py, classify/model.py) cannot drift apart, and classify need not import
+(build/tfidf.py, classify/model.py) cannot drift apart, and classify need not import
 the build stage.
 """
 

@@ -496,14 +496,14 @@ class Calls:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import site_builder.build.entries as entries
-        import site_builder.build.related as related
+        import site_builder.build.related_update as related
         import site_builder.classify.rules as rules
         import site_builder.render.markdown as markdown
 
         self.counts: dict[str, int] = {}
         for module, name in [(entries, "parse_file"), (rules, "classify"),
                              (rules, "classify_plainly"), (markdown, "render_markdown"),
-                             (related, "compute_related")]:
+                             (related, "compute_state")]:
             monkeypatch.setattr(module, name, self.counting(name, getattr(module, name)))
 
     def counting(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -590,6 +590,7 @@ def test_a_module_edit(digest: Path, package_copy: Path, monkeypatch: pytest.Mon
     assert result.stats.rendered == clean.stats.rendered
     assert used == calls.counts, "the incremental build reused a cache the clean one filled"
     assert used["parse_file"] == len(list((digest / "content/papers").iterdir()))
+    assert used["compute_state"] == 1  # the related papers, computed afresh
     if behaviour:
         assert files(digest / "_site") != before, "the behaviour patch changed nothing"
 
@@ -775,4 +776,35 @@ def test_one_build_takes_the_engine_stamp_once_for_its_digest(
     assert len(walks) == 1
     build(digest, clean=True)
     assert len(walks) == 2
+    assert_same_site(digest)
+
+
+# -- what a rebuild loads --------------------------------------------------------------
+
+NUMPY_PROBE = ("import sys\nfrom pathlib import Path\n"
+               "from site_builder.build.pipeline import build_site\n"
+               "result = build_site(Path('config.yaml'), Path('_site'))\n"
+               "print(result.noop, 'numpy' in sys.modules, 'sklearn' in sys.modules)\n")
+
+
+def rebuild_loads(root: Path) -> str:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-c", NUMPY_PROBE], cwd=root, env=env,
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_numpy_enters_a_rebuild_only_where_related_papers_are_computed(digest: Path) -> None:
+    """numpy is imported at one point (related papers computed or updated): a note edit
+    and a settings edit reuse the related papers and never load it; a title edit does."""
+    build(digest)
+    edit(digest / "content/papers" / B, "note: ''", "note: Edited.")
+    assert rebuild_loads(digest) == "False False False"
+    edit(digest / "config.yaml", "home_items: 4", "home_items: 3")
+    assert rebuild_loads(digest) == "False False False"
+    edit(digest / "content/papers" / B, "title: Long-Context Training Recipes",
+         "title: Long-Context Recipes")
+    assert rebuild_loads(digest) == "False True False"
     assert_same_site(digest)

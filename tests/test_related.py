@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from site_builder.build.related import compute_related, related_map, related_text
+from site_builder.build.related import related_map, related_text
 from site_builder.build.related_update import update_related
+from site_builder.build.tfidf import compute_related
 from site_builder.classify.rules import classify
 from site_builder.config import load_config
 from site_builder.content import load_papers
@@ -61,7 +62,7 @@ def test_result_is_cached_by_corpus(tmp_path: Path) -> None:
 
 
 def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
 
     slugs, texts = real_texts()
     whole = compute_related(slugs, texts, 5)  # one block: 423 x 423 scores
@@ -70,7 +71,7 @@ def test_blocks_across_workers_equal_one_block(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_tokenizing_across_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
 
     _, texts = real_texts()
     one = related.tfidf_rows(texts)
@@ -83,7 +84,7 @@ def test_dense_and_sparse_matrices_give_the_same_neighbours(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A small digest multiplies a dense matrix (no scipy import); a large one a sparse
     one: the same weights, so the same neighbours."""
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
 
     slugs, texts = real_texts()
     dense = related.tfidf_rows(texts)
@@ -102,7 +103,7 @@ def test_dense_and_sparse_matrices_give_the_same_neighbours(
 def brute_force(slugs: list[str], texts: list[str], k: int) -> dict[str, list[str]]:
     """Every pair scored by scipy's sparse product (the definition of a score), rounded,
     ranked by (-score, slug): what related papers computed before the search pruned."""
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
 
     matrix = related.tfidf_rows(texts)
     from scipy.sparse import csr_matrix
@@ -128,7 +129,7 @@ def with_copies(slugs: list[str], texts: list[str]) -> tuple[list[str], list[str
 @pytest.mark.parametrize("sparse", [False, True])
 def test_exact_scores_are_scipy_products_and_estimates_are_within_bound(
         sparse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
     from site_builder.build.neighbours import ESTIMATE_ERROR, Similarity
 
     if sparse:
@@ -152,7 +153,7 @@ def test_exact_scores_are_scipy_products_and_estimates_are_within_bound(
 def test_neighbours_equal_every_pair_scored(sparse: bool,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import site_builder.build.neighbours as neighbours
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
 
     if sparse:
         monkeypatch.setattr(related, "DENSE_CELLS", 0)
@@ -201,7 +202,7 @@ def assert_update_is_clean(tmp_path: Path, before: list[Entry], after: list[Entr
 @pytest.fixture(params=[False, True], ids=["dense", "sparse"])
 def corpus(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[Entry]:
     """The real digest's entries, plus copies (ties), as a dense or a sparse matrix."""
-    import site_builder.build.related as related
+    import site_builder.build.tfidf as related
 
     if request.param:
         monkeypatch.setattr(related, "DENSE_CELLS", 0)

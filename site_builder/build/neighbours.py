@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
     FloatRows = npt.NDArray[np.float32]
@@ -56,8 +57,6 @@ def common_words(df: Any, rows: int) -> Any:
     rows*rows*DENSE_WORD_COST when dense; words are moved to the dense side, commonest
     first, while that saves more than it costs (and DENSE_BYTES allow).
     """
-    import numpy as np
-
     order = np.argsort(-df, kind="stable")
     sparse_cost = df[order].astype(np.float64) ** 2
     dense_cost = float(rows) * rows * DENSE_WORD_COST
@@ -70,8 +69,6 @@ def distinct_rows(matrix: Any) -> tuple[Any, Any]:
     """(the index of each distinct row's first occurrence, each row's distinct number):
     rows with the same weights (papers that share a text) score alike against everything,
     so they are estimated and scored once."""
-    import numpy as np
-
     seen: dict[bytes, int] = {}
     if isinstance(matrix, np.ndarray):
         keys = [row.tobytes() for row in matrix]
@@ -89,8 +86,6 @@ class Similarity:
     """Estimated and exact scores between the rows of one TF-IDF matrix."""
 
     def __init__(self, matrix: Any) -> None:
-        import numpy as np
-
         self.rows = matrix.shape[0]
         self.first, self.kind = distinct_rows(matrix)
         self.matrix = matrix[self.first]  # one row per distinct text
@@ -120,8 +115,6 @@ class Similarity:
     def estimate(self, rows: Indexes) -> FloatRows:
         """Scores of ``rows`` against every row (len(rows) x n), each within
         ESTIMATE_ERROR of the exact score."""
-        import numpy as np
-
         kinds = self.kind[rows]
         if self.dense:
             scores = np.asarray(self.matrix[kinds] @ self.matrix.T, dtype=np.float32)
@@ -136,8 +129,6 @@ class Similarity:
     def exact(self, left: Indexes, right: Indexes) -> FloatRows:
         """The exact, rounded score of each pair (left[i], right[i]): see the module
         docstring. Each distinct pair of texts is scored once."""
-        import numpy as np
-
         pairs = self.kind[left] * len(self.kind) + self.kind[right]
         unique, back = np.unique(pairs, return_inverse=True)
         return self._exact(unique // len(self.kind), unique % len(self.kind))[back]
@@ -145,8 +136,6 @@ class Similarity:
     def _exact(self, left: Indexes, right: Indexes) -> FloatRows:
         """Exact scores of pairs of distinct rows. Products are summed one word position
         at a time across all pairs, so each pair's sum runs in column order, in float32."""
-        import numpy as np
-
         if self.dense:
             products = self.matrix[left] * self.matrix[right]
             # Sequential by definition (every partial sum is an output); the zeros of
@@ -182,8 +171,6 @@ class Similarity:
         """For each of the distinct rows ``kinds``: the ``take`` rows of best exact score,
         best first, ties by row index, none below MIN_SIMILARITY (its own rows included).
         As two len(kinds) x take arrays, int64 padded with -1 and float32 padded with 0."""
-        import numpy as np
-
         count = len(kinds)
         neighbours = np.full((count, take), -1, dtype=np.int64)
         scores = np.zeros((count, take), dtype=np.float32)
@@ -214,8 +201,6 @@ class Similarity:
 
         Rows of one text share one ranking: a row's answer is that ranking, one longer,
         without the row itself."""
-        import numpy as np
-
         kinds, back = np.unique(self.kind[rows], return_inverse=True)
         near, score = self.ranked(kinds, take + 1)
         return without_self(near[back], score[back], rows, take)
@@ -223,8 +208,6 @@ class Similarity:
 
 def without_self(near: Any, score: Any, rows: Indexes, take: int) -> tuple[Any, Any]:
     """Each line of ``near`` (and ``score``) without its own row, cut to ``take``."""
-    import numpy as np
-
     keep = (near != rows[:, None]) & (near >= 0)
     rank = np.cumsum(keep, axis=1) - 1
     keep &= rank < take

@@ -38,19 +38,23 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from site_builder.build.neighbours import MARGIN, MIN_SIMILARITY, Similarity
 from site_builder.build.related import (
-    BLOCK_CELLS,
     CACHE_VERSION,
-    WordCounts,
-    count_words,
-    inverse_frequency,
     load_related,
-    nearest_rows,
     related_file,
     related_file_of,
     related_text,
     save_related,
+)
+from site_builder.build.tfidf import (
+    BLOCK_CELLS,
+    WordCounts,
+    count_words,
+    inverse_frequency,
+    nearest_rows,
     tokenize,
     weigh,
 )
@@ -85,8 +89,6 @@ def state_key(k: int) -> str:
 
 
 def save_state(cache_dir: Path, state: State) -> None:
-    import numpy as np
-
     counted = state.counted
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / (STATE_FILE + ".tmp")
@@ -103,8 +105,6 @@ def save_state(cache_dir: Path, state: State) -> None:
 
 def load_state(cache_dir: Path, k: int) -> State | None:
     """The last computation's state, or None if there is none usable."""
-    import numpy as np
-
     try:
         with np.load(cache_dir / STATE_FILE, allow_pickle=False) as saved:
             if str(saved["key"]) != state_key(k):
@@ -122,8 +122,6 @@ def load_state(cache_dir: Path, k: int) -> State | None:
 
 def compute_state(entries: Sequence[Entry], k: int) -> State:
     """The clean computation, as a state."""
-    import numpy as np
-
     ordered = sorted(entries, key=lambda e: e.slug)
     counted = count_words([related_text(e) for e in ordered])
     return ranked_state([e.slug for e in ordered], [e.text_material for e in ordered],
@@ -134,8 +132,6 @@ def ranked_state(slugs: list[str], materials: list[str], counted: WordCounts, k:
                  redo: Any, old: State | None) -> State:
     """The state of ``ordered``: the rows ``redo`` ranked in full, the others merged
     into ``old``'s lists (see the module docstring)."""
-    import numpy as np
-
     count = len(slugs)
     take = min(k, count - 1) if count > 1 else 0
     neighbours = np.full((count, take), -1, dtype=np.int64)
@@ -169,8 +165,6 @@ def merge_changed(similarity: Similarity, changed: Any, keeps: Any, old: State,
                   neighbours: Any, scores: Any, step: int) -> None:
     """Into the lists of the rows ``keeps`` (old lists free of changed rows), merge the
     ``changed`` rows that now reach them."""
-    import numpy as np
-
     take = neighbours.shape[1]
     full = old.neighbours[:, take - 1] >= 0
     last = np.where(full, old.scores[:, take - 1], np.float32(MIN_SIMILARITY))
@@ -207,8 +201,6 @@ def merge_changed(similarity: Similarity, changed: Any, keeps: Any, old: State,
 def updated_counts(old: State, texts: list[str], redo: Any) -> WordCounts:
     """count_words of ``old``'s papers with the rows ``redo`` now holding ``texts``
     (related_text of each), recounting only those: the arrays a clean count gives."""
-    import numpy as np
-
     vocabulary, ids, lengths = tokenize(texts)
     old_words = np.asarray(old.counted.words, dtype=str)
     fresh = np.asarray(vocabulary, dtype=str)
@@ -234,8 +226,6 @@ def updated_counts(old: State, texts: list[str], redo: Any) -> WordCounts:
 
 def idf_changed_rows(old: WordCounts, new: WordCounts) -> Any:
     """The rows (of either count) holding a word whose idf differs between the two."""
-    import numpy as np
-
     def idf_by_word(counted: WordCounts, words: Any) -> Any:
         df = np.zeros(len(words), dtype=np.int64)
         at = np.searchsorted(words, np.asarray(counted.words, dtype=str))
@@ -259,8 +249,6 @@ def update_related(cache_dir: Path, entries: Sequence[Entry],
     the state's digests, so ``changed_slugs`` may be a superset or empty. With no usable
     state, or papers added or removed, everything is ranked again. Saves the new state
     and the map (where related_map(reuse=True) finds it)."""
-    import numpy as np
-
     ordered = sorted(entries, key=lambda e: e.slug)
     old = load_state(cache_dir, k)
     if old is None or old.slugs != [e.slug for e in ordered]:
@@ -283,8 +271,6 @@ def update_related(cache_dir: Path, entries: Sequence[Entry],
 def updated_state(old: State, redo: Any, texts: list[str], k: int) -> State:
     """``old`` with the rows ``redo`` now holding ``texts`` (and their text_material
     already in ``old.texts``): exactly the state a clean computation gives."""
-    import numpy as np
-
     if not len(redo):
         return old
     counted = updated_counts(old, texts, redo)
@@ -300,8 +286,6 @@ def update_edited(cache_dir: Path, before: dict[str, str],
     (text_material, related_text). The related map, the slugs whose list changed and
     the name of the map's cache file; None without a state of exactly the papers and
     texts of ``before`` (then the whole Site is built, with every text)."""
-    import numpy as np
-
     old = load_state(cache_dir, k)
     if old is None or old.slugs != sorted(before) or not set(edited) <= set(before) \
             or any(before[slug] != text for slug, text in zip(old.slugs, old.texts,

@@ -42,7 +42,6 @@ from site_builder.build.plan import (
     stage_extras,
 )
 from site_builder.build.related import load_related, related_text
-from site_builder.build.related_update import update_edited
 from site_builder.build.search import stage_search
 from site_builder.classify.model import model_path
 from site_builder.config import load_config
@@ -274,6 +273,9 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
                 reached[output] = deps.specs[output]
     changed_lists, related_name = False, ""
     if texts:
+        # Where numpy enters a scoped rebuild: only when a title or abstract changed.
+        from site_builder.build.related_update import update_edited
+
         updated = update_edited(config.root / ".cache", {
             slug: rec.text for slug, rec in index.papers.items() if rec is not None}, texts)
         deps = deps or read_dependencies(out, index)

@@ -92,7 +92,7 @@ def cpu_seconds() -> float:
 
 def run_one(kind: str, count: int, check: Path | None) -> dict[str, float]:
     """In this process: build the corpus, time the stage, report seconds and memory."""
-    from site_builder.build.related import compute_related
+    from site_builder.build.tfidf import compute_related
 
     slugs, texts = corpus(kind, count)
     import numpy  # noqa: F401  (imports are not the stage's memory)
@@ -143,7 +143,7 @@ def run_edits(kind: str, count: int, edits: int) -> dict[str, float]:
     import numpy as np
 
     from site_builder.build import related_update
-    from site_builder.build.related import TOKEN
+    from site_builder.words import TOKEN
 
     entries = [_entry(*made) for made in papers(kind, count)]
     cache = Path(tempfile.mkdtemp(prefix="related-edits-", dir="/dev/shm"))
