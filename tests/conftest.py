@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Builds in the tests run numpy as the console script does (cli.run): one BLAS thread,
+# set before anything loads numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import shutil
 import textwrap
 from collections.abc import Callable
