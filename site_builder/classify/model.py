@@ -330,16 +330,16 @@ def combine(ruled: Classification, paper: Paper, config: Config,
     wanted.sort(key=lambda s: (s not in ruled_set, -conf[s], slugs.index(s)))
     kept = set(wanted[:config.max_themes])
     themes = tuple(s for s in slugs if s in kept)
-    nudged = {s: round(conf[s] + RULE_NUDGE * _towards(ruled, config, s), 4) for s in slugs}
-    rest = sorted((s for s in slugs if s not in kept and s not in out and nudged[s] >= SUGGEST),
-                  key=lambda s: (-nudged[s], slugs.index(s)))
+    rest = []  # (suggestion score, config position, slug)
+    for i, ((slug, score), theme) in enumerate(zip(ruled.theme_scores, config.themes,
+                                                   strict=True)):
+        if slug in kept or slug in out:
+            continue
+        nudged = conf[slug]
+        if score > 0 and theme.threshold > 0:  # the rules got part of the way
+            nudged = round(nudged + RULE_NUDGE * min(1.0, score / theme.threshold), 4)
+        if nudged >= SUGGEST:
+            rest.append((-nudged, i, slug))
     return replace(ruled, themes=themes,
                    confidences=tuple((s, round(conf[s], 4)) for s in themes),
-                   suggestions=tuple((s, nudged[s]) for s in rest[:MAX_SUGGESTIONS]))
-
-
-def _towards(ruled: Classification, config: Config, slug: str) -> float:
-    """How far the rules got towards assigning ``slug``: score / threshold in 0..1."""
-    score = dict(ruled.theme_scores).get(slug, 0.0)
-    threshold = next(t.threshold for t in config.themes if t.slug == slug)
-    return min(1.0, max(0.0, score / threshold)) if threshold > 0 else 0.0
+                   suggestions=tuple((s, -v) for v, _, s in sorted(rest)[:MAX_SUGGESTIONS]))
