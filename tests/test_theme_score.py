@@ -117,3 +117,31 @@ def test_learning_curve_prints_a_line_per_number_of_pins() -> None:
 
     for flag in ("--learning-curve", "--curve"):  # the short name stays for old scripts
         assert build_parser().parse_args(["themes", flag]).curve
+
+
+def test_rule_values_score_each_rule_left_out_against_the_k_fold_run() -> None:
+    """`themes --rules`: with every rule the counts are the k-fold run's; each rule
+    and exclusion is left out once; leaving out a rule that matches none of the scored
+    papers changes nothing, and some rule does change the score."""
+    from site_builder.classify import report
+    from site_builder.cli import build_parser
+
+    config, papers = _real()
+    some = sorted(papers, key=lambda p: evaluate.fold_of(p.slug, 7))[:90]
+    every, values = evaluate.rule_values(some, config, folds=3)
+    micro = evaluate.cross_validate(some, config, folds=3).micro
+    assert (every.pins, every.tp, every.fp, every.fn) == (micro.pins, micro.tp, micro.fp,
+                                                          micro.fn)
+    assert len(values) == sum(len(t.rules) + len(t.exclude) for t in config.themes)
+    assert all(v.without.pins == every.pins for v in values)
+    texts = [replace(p, themes=(), not_themes=()) for p in some]
+    for v in values:
+        matches = any(v.rule.pattern.search(p.title if v.rule.field == "title" else
+                                            p.abstract if v.rule.field == "abstract" else
+                                            f"{p.title}\n{p.abstract}") for p in texts)
+        if not matches:
+            assert (v.without.tp, v.without.fp) == (every.tp, every.fp)
+    assert any(v.without.f1 != every.f1 for v in values)
+    lines = report.rule_report(config, some, folds=3)
+    assert lines[-1].endswith("lower it") and len(lines) == len(values) + 3
+    assert build_parser().parse_args(["themes", "--rules"]).rules
