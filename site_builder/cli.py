@@ -117,6 +117,8 @@ def _cmd_themes(args: argparse.Namespace) -> int:
     check_pins(papers, config)
     if args.explain:
         lines = report.explain(config, papers, args.explain, config.root / ".cache")
+    elif args.rules:
+        lines = report.rule_report(config, papers, args.folds)
     else:
         # Papers name their dump by its file name: take content/dumps/X.txt as X.txt.
         dump = Path(args.holdout_dump).name if args.holdout_dump else None
@@ -160,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout-dump", metavar="FILE", default=None,
                    help="score the papers of this dump (a file of content/dumps, by name "
                         "or path), trained on the other dumps'")
-    p.add_argument("--curve", action="store_true", help="add a learning curve (slower)")
+    p.add_argument("--learning-curve", "--curve", dest="curve", action="store_true",
+                   help="add the k-fold score with 1, 3, 5, 10 and all pins per theme "
+                        "(five runs: slower)")
+    p.add_argument("--rules", action="store_true",
+                   help="what each rule adds: the k-fold score without it")
     p.add_argument("--explain", metavar="SLUG", default=None,
                    help="the rules and words behind one paper's themes")
     p.set_defaults(func=_cmd_themes)

@@ -94,5 +94,6 @@ class Classification:
     """(slug, confidence in [0, 1]) of each automatic theme (none for a pinned paper):
     shown to the curator (review page, ``themes --explain``), never to readers."""
     suggestions: tuple[tuple[str, float], ...] = ()
-    """(slug, confidence) of themes just below the bar, most likely first: offered to
-    the curator for one-click acceptance, never shown to readers."""
+    """(slug, score) of themes just below the bar, most likely first: offered to the
+    curator for one-click acceptance, never shown to readers. The score is the model's
+    confidence nudged up by the theme's partly matched rules (model.RULE_NUDGE)."""

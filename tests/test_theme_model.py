@@ -167,3 +167,25 @@ def test_a_word_in_the_title_weighs_more_than_in_the_abstract() -> None:
     in_title, in_abstract = model.confidences([f"Marram {FILLER[0]}\n{' '.join(FILLER)}",
                                                f"Plain {FILLER[0]}\n{' '.join(FILLER)} marram"])
     assert in_title[0] > in_abstract[0] > model.confidences(["Plain\nmethod"])[0][0]
+
+
+def test_partly_matched_rules_rank_a_suggestion_first() -> None:
+    """Of two themes the model is equally unsure of, the one whose rules got half-way
+    to their threshold is suggested first, with the higher score; rules that did not
+    match at all leave the confidence as it is."""
+    from site_builder.classify.model import RULE_NUDGE, SUGGEST, combine
+    from site_builder.models import Classification, Paper
+
+    config = load_config(REPO / "config.yaml")
+    slugs = [t.slug for t in config.themes]
+    half, other = slugs[-1], slugs[0]  # the later theme would lose a tie
+    threshold = next(t.threshold for t in config.themes if t.slug == half)
+    ruled = Classification(themes=(), tags=(), theme_scores=tuple(
+        (s, threshold / 2 if s == half else 0.0) for s in slugs))
+    paper = Paper(id="x", slug="p", title="A paper", abstract="About something.",
+                  published=None, authors=None, submitter=None, comments=None, sources=())
+    probs = [SUGGEST + 0.01 if s in (half, other) else 0.0 for s in slugs]
+    found = combine(ruled, paper, config, probs)
+    assert found.themes == ()
+    assert found.suggestions == ((half, round(SUGGEST + 0.01 + RULE_NUDGE / 2, 4)),
+                                 (other, SUGGEST + 0.01))

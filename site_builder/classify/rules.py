@@ -80,8 +80,10 @@ def _curated_themes(paper: Paper, config: Config) -> tuple[str, ...]:
     return _known_themes(paper, config, "themes", paper.themes)
 
 
-def _ruled_themes(scores: tuple[tuple[str, float], ...], config: Config,
-                  ruled_out: set[str]) -> tuple[str, ...]:
+def ruled_themes(scores: tuple[tuple[str, float], ...], config: Config,
+                 ruled_out: set[str]) -> tuple[str, ...]:
+    """The themes these scores give: those at their threshold and not ruled out, the
+    ``max_themes`` highest, in config order."""
     order = {slug: i for i, (slug, _) in enumerate(scores)}
     passing = [(slug, score) for (slug, score), theme in zip(scores, config.themes, strict=True)
                if score >= theme.threshold and slug not in ruled_out]
@@ -106,7 +108,7 @@ def _result(paper: Paper, config: Config, scores: tuple[tuple[str, float], ...],
             ruled_tags: set[str]) -> Classification:
     ruled_out = set(_known_themes(paper, config, "not_themes", paper.not_themes))
     themes = (_curated_themes(paper, config) if paper.themes
-              else _ruled_themes(scores, config, ruled_out))
+              else ruled_themes(scores, config, ruled_out))
     return Classification(themes=themes, tags=_tags(paper, ruled_tags), theme_scores=scores)
 
 
