@@ -27,8 +27,11 @@ import yaml
 # What PyYAML's reader accepts (anything else is its error to report), minus tabs
 # (white space YAML strips in places) and what YAML 1.1 reads as line breaks (NEL, LS,
 # PS) and the BOM.
-_UNSAFE = re.compile("[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                     "\U00010000-\U0010ffff]")
+# Spelled as the ranges left out of \x0a, \x20-\x7e, \xa0-\u2027, \u202a-\ud7ff,
+# \ue000-\ufefe, \uff00-\ufffd and \U00010000-\U0010ffff: the negated class of those
+# compiled in 6 ms, on every start of every build.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff"
+                     "\ufffe\uffff]")
 _KEY = re.compile(r"[a-z_][a-z0-9_]*")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

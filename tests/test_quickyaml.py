@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 import pytest
@@ -124,3 +125,22 @@ def test_well_formed_edits_are_mostly_read_quickly() -> None:
     texts = [layout({"title": v, "note": "x", "tags": [v, "a"]}) for v in VALUE_TEXTS]
     quick = [t for t in texts if quick_front_matter(t) is not None]
     assert len(quick) > len(texts) / 3
+
+
+@pytest.mark.parametrize(("pattern", "allowed"), [
+    ("site_builder.textclean.INVALID",
+     "\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"),  # XML 1.0's Char
+    ("site_builder.quickyaml._UNSAFE",
+     "\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"),
+])
+def test_character_classes_spelled_as_what_they_leave_out(pattern: str, allowed: str) -> None:
+    """Each class is written as the complement of what is allowed (faster to compile):
+    over every code point it finds exactly the characters the allowed ranges leave out."""
+    import importlib
+    import re
+
+    module, name = pattern.rsplit(".", 1)
+    spelled: re.Pattern[str] = getattr(importlib.import_module(module), name)
+    reference = re.compile(f"[^{allowed}]")
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert spelled.findall(every) == reference.findall(every)
