@@ -197,6 +197,10 @@ def selections(patterns: PatternSet) -> tuple[tuple[range, Selection], ...]:
 def agree(patterns: PatternSet, text: str) -> None:
     """PatternSet.matching, and each Selection's (faster), find what every regex does."""
     scan = patterns.scan(text)
+    literals = {number for literal, number in patterns._number.items()
+                if (literal[1:] in scan.plain if literal.startswith(VERBATIM)
+                    else literal in scan.folded)}
+    assert scan.found == literals, text  # what testing each literal with ``in`` finds
     expected = {i for i, p in enumerate(patterns.patterns) if p.search(text)}
     assert patterns.matching(scan, range(len(patterns.patterns))) == expected, text
     for part, selection in selections(patterns):
