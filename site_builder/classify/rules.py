@@ -20,7 +20,9 @@ Speed: the ~150 regular expressions are not all run on every paper. A Classifier
 built once per Config (and cached by ``classify``), looks for the literal strings each
 pattern needs in one pass over the title and one over the abstract, and runs only the
 patterns that can match (site_builder/prefilter.py); the result is the same as running
-them all, which ``theme_score`` still does.
+them all, which ``theme_score`` still does. The literals found name those patterns
+(prefilter.Selection, one per field); a theme none of whose patterns matched is not
+summed.
 """
 
 from __future__ import annotations
