@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from site_builder.build.pipeline import build_site
 from site_builder.cli import main
@@ -160,6 +162,35 @@ def test_bounded_text_leaves_real_papers_alone() -> None:
     long = papers[0].__class__(**{**papers[0].__dict__, "title": "x" * 500 + " y"})
     assert bounded(long).title == "x" * MAX_WORD + " y"
 
+
+
+def test_no_character_is_both_whitespace_and_part_of_a_word() -> None:
+    """What lets bounded() look for long words with str.split: every character the
+    word pattern reads (``[\\w-]``) is one split keeps inside a piece."""
+    import re
+    import sys
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    word = "".join(re.findall(r"[\w-]", every))
+    assert len(word) > 100_000
+    assert word.split() == [word]
+
+
+RUNS = st.lists(st.tuples(st.sampled_from("a-_\u00e9\u0660 \n\u3000\u2028!."),
+                          st.integers(1, 130)), max_size=6)
+
+
+@given(RUNS)
+def test_bounding_skips_the_regex_only_where_it_changes_nothing(
+        runs: list[tuple[str, int]]) -> None:
+    from site_builder.classify import guard
+
+    text = "".join(char * count for char, count in runs)
+    assert guard._bound(text, 10_000) == guard._cut_long_words(text)
+    if not guard._may_hold_long_word(text):
+        assert guard._cut_long_words(text) == text
+    longest = max(map(len, text.split()), default=0)
+    assert guard._may_hold_long_word(text) == (longest > guard.MAX_WORD)
 
 # --- 6: alias bombs ---------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from site_builder.classify.prefilter import (
     VERBATIM,
     PatternSet,
     Prefilter,
+    Selection,
     alternatives,
     fold,
     joined,
@@ -185,10 +186,25 @@ def texts(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return parts.map(lambda ps: "".join(word + sep for word, sep in ps))
 
 
+@cache
+def selections(patterns: PatternSet) -> tuple[tuple[range, Selection], ...]:
+    """Selections of every pattern, of every other one, and of none."""
+    count = len(patterns.patterns)
+    return tuple((part, patterns.selection(part))
+                 for part in (range(count), range(1, count, 2), range(0)))
+
+
 def agree(patterns: PatternSet, text: str) -> None:
+    """PatternSet.matching, and each Selection's (faster), find what every regex does."""
     scan = patterns.scan(text)
+    literals = {number for literal, number in patterns._number.items()
+                if (literal[1:] in scan.plain if literal.startswith(VERBATIM)
+                    else literal in scan.folded)}
+    assert scan.found == literals, text  # what testing each literal with ``in`` finds
     expected = {i for i, p in enumerate(patterns.patterns) if p.search(text)}
     assert patterns.matching(scan, range(len(patterns.patterns))) == expected, text
+    for part, selection in selections(patterns):
+        assert selection.matching(scan) == expected & set(part), text
 
 
 @cache

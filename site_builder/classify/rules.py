@@ -20,7 +20,9 @@ Speed: the ~150 regular expressions are not all run on every paper. A Classifier
 built once per Config (and cached by ``classify``), looks for the literal strings each
 pattern needs in one pass over the title and one over the abstract, and runs only the
 patterns that can match (site_builder/prefilter.py); the result is the same as running
-them all, which ``theme_score`` still does.
+them all, which ``theme_score`` still does. The literals found name those patterns
+(prefilter.Selection, one per field); a theme none of whose patterns matched is not
+summed.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from site_builder.errors import ContentError
 from site_builder.models import Classification, Paper
 
 if TYPE_CHECKING:  # imported when a Classifier is built: rebuilds mostly classify nothing
-    from site_builder.classify.prefilter import PatternSet
+    from site_builder.classify.prefilter import PatternSet, Selection
 
 
 def tag_slug(name: str) -> str:
@@ -66,6 +68,8 @@ def theme_score(theme: Theme, paper: Paper) -> float:
 def _known_themes(paper: Paper, config: Config, field: str, slugs: tuple[str, ...]
                   ) -> tuple[str, ...]:
     """``slugs`` in config order; a theme config.yaml does not define is an error."""
+    if not slugs:  # most papers: nothing to check or to order
+        return ()
     known = [t.slug for t in config.themes]
     unknown = sorted(set(slugs) - set(known))
     if unknown:
@@ -173,25 +177,45 @@ class Classifier:
             used[0].update(indexes)
             used[1].update(indexes)
         self._used = tuple(frozenset(u) for u in used)
+        self._selections: tuple[Selection, ...] = tuple(map(self._patterns.selection, used))
+        # By field, by pattern: the themes whose rules or exclusions read it there; and
+        # by pattern, the tags it gives (from the title or the abstract).
+        self._themes_of: tuple[dict[int, set[int]], ...] = ({}, {}, {})
+        for place, theme_rules in enumerate(self._rules):
+            for _, field, index in (*theme_rules[0], *theme_rules[1]):
+                self._themes_of[field].setdefault(index, set()).add(place)
+        self._tags_of: dict[int, list[str]] = {}
+        for slug, indexes in self._tags:
+            for index in dict.fromkeys(indexes):
+                self._tags_of.setdefault(index, []).append(slug)
 
     def classify(self, paper: Paper) -> Classification:
-        """Themes, tags and theme scores of one paper under the config's rules."""
-        title, abstract = self._patterns.scan(paper.title), self._patterns.scan(paper.abstract)
-        joined = self._patterns.joined
+        """Themes, tags and theme scores of one paper under the config's rules: what
+        ``_plainly`` gives (classify_plainly, the reference), found faster."""
+        patterns = self._patterns
+        title, abstract = patterns.scan(paper.title), patterns.scan(paper.abstract)
+        in_title, in_abstract, in_text = self._selections
         # Which patterns match each field, all at once: searches have no side effects, so
         # running them in another order (or a tag's title and abstract both) changes nothing.
-        matched = tuple(self._patterns.matching(scan, used) for scan, used in
-                        zip((title, abstract, joined(title, abstract)), self._used, strict=True))
+        matched = (in_title.matching(title), in_abstract.matching(abstract),
+                   in_text.matching(patterns.joined(title, abstract)) if in_text else set())
 
         def weight(rules: tuple[tuple[float, int, int], ...]) -> float:
             # The same weights summed in the same order as _matched_weight: equal floats.
-            return sum(w for w, field, pattern in rules if pattern in matched[field])
+            return sum([w for w, field, pattern in rules if pattern in matched[field]])
 
-        scores = tuple((theme.slug, weight(rules) - weight(exclude))
-                       for theme, (rules, exclude) in zip(self.config.themes, self._rules,
-                                                          strict=True))
-        tags = {slug for slug, patterns in self._tags
-                if any(p in matched[0] or p in matched[1] for p in patterns)}
+        # A theme none of whose patterns matched scores sum(()) - sum(()), the int 0.
+        touched: set[int] = set()
+        for field, themes_of in zip(matched, self._themes_of, strict=True):
+            for index in field:
+                touched.update(themes_of.get(index, ()))
+        scores = tuple((theme.slug, weight(rules) - weight(exclude) if number in touched
+                        else 0)
+                       for number, (theme, (rules, exclude))
+                       in enumerate(zip(self.config.themes, self._rules, strict=True)))
+        tags: set[str] = set()
+        for index in matched[0] | matched[1]:
+            tags.update(self._tags_of.get(index, ()))
         return _result(paper, self.config, scores, tags)
 
 
