@@ -808,3 +808,15 @@ def test_numpy_enters_a_rebuild_only_where_related_papers_are_computed(digest: P
          "title: Long-Context Recipes")
     assert rebuild_loads(digest) == "False True False"
     assert_same_site(digest)
+
+
+def test_chrome_renders_only_the_templates_every_page_salt_covers(digest: Path) -> None:
+    """A partial rendered through chrome() is in no page's salt unless Renderer lists
+    it: such a call fails the build, naming the partial, instead of leaving pages stale
+    after the partial's next edit."""
+    from site_builder.errors import BuildError
+
+    edit(digest / "templates/base.html", "chrome('partials/site_footer.html')",
+         "chrome('partials/icons.html')")
+    with pytest.raises(BuildError, match=r"templates/partials/icons\.html.*\{% include %\}"):
+        build(digest)

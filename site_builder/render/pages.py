@@ -128,8 +128,9 @@ class Renderer:
         if html is None:
             if template not in self.everywhere:
                 raise BuildError(f"templates/{template}", None,
-                                 "chrome() renders only the templates Renderer.everywhere "
-                                 "names (a page's fingerprint must cover what it shows)")
+                                 "chrome() renders only " + ", ".join(self.everywhere)
+                                 + ": load other templates with {% include %}, so that "
+                                 "pages are rebuilt when they change")
             html = self._chrome[key] = Markup(self.env.get_template(template).render(**args))
         return html
 
