@@ -58,11 +58,11 @@ def _escape_plain(text: str) -> str:
 def protect(text: str) -> str:
     """A title: escaped, and every word holding a capital letter in braces."""
     words = []
-    # The words of plain text are plain already (plain is idempotent): making each
-    # plain again was most of the time of a title.
-    for word in plain(text).split(" "):
-        escaped = _escape_plain(word)
-        if any(c.isupper() for c in word):
+    # Escaped once, then split: no escape holds a space or a capital, so the words of
+    # the escaped text are the escaped words, capitals where the title had them (one
+    # substitution a title instead of one a word).
+    for escaped in _escape_plain(plain(text)).split(" "):
+        if any(c.isupper() for c in escaped):
             escaped = "{" + ("{}" if escaped.startswith("\\") else "") + escaped + "}"
         words.append(escaped)
     return " ".join(words)

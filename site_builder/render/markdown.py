@@ -36,7 +36,10 @@ SEPARATORS = re.compile("[\u2028\u2029]")
 def strip_invisible(text: str) -> str:
     """Text without invisible control characters: what every title, attribute value,
     feed, OPML, sitemap and JSON field carries (and what Markdown is rendered from)."""
-    if text.isascii() and text.isprintable():  # the common case, ten times faster
+    # Every character removed or replaced here is unprintable to Python (a control, a
+    # format character or a line/paragraph separator; tested over every code point), so
+    # printable text, accented and CJK included, is returned as it is, without a scan.
+    if text.isprintable():
         return text
     return SEPARATORS.sub(" ", INVISIBLE.sub("", text))
 
