@@ -13,6 +13,7 @@ placeholder name ("6 authors") would end up in a reader's bibliography as a pers
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from urllib.parse import quote, urlencode
 
@@ -40,6 +41,9 @@ def keywords(entry: Entry, theme_titles: dict[str, str], tag_names: dict[str, st
             + [tag_names.get(s, s) for s in entry.tags])
 
 
+# A paper's output makes its title plain five times and its abstract three (meta tags,
+# COinS, JSON-LD, BibTeX): the last few answers are kept (a pure function of a str).
+@functools.lru_cache(maxsize=64)
 def plain(text: str) -> str:
     """One line of text, without invisible controls."""
     return " ".join(strip_invisible(text).split())
