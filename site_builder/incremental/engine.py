@@ -79,7 +79,7 @@ def _engine_files() -> list[Path]:
     return files
 
 
-class _Engine:
+class Engine:
     """The stamp and digest of the engine one build runs on, found when first asked."""
 
     def __init__(self) -> None:
@@ -88,12 +88,12 @@ class _Engine:
 
 
 # Within one build (one_engine), what was found first; outside, None.
-_BUILD_ENGINE: contextvars.ContextVar[_Engine | None] = contextvars.ContextVar(
+_BUILD_ENGINE: contextvars.ContextVar[Engine | None] = contextvars.ContextVar(
     "build_engine", default=None)
 
 
 @contextlib.contextmanager
-def one_engine(engine: _Engine | None = None) -> Iterator[None]:
+def one_engine(engine: Engine | None = None) -> Iterator[None]:
     """Within the block, the engine's stamp and digest are worked out once (when first
     asked): one build is made by one engine. The input stamp, every cache and the salt
     ask for them, and each answer took a walk of the package and of site-packages
@@ -102,20 +102,20 @@ def one_engine(engine: _Engine | None = None) -> Iterator[None]:
     if _BUILD_ENGINE.get() is not None:
         yield
         return
-    token = _BUILD_ENGINE.set(engine or _Engine())
+    token = _BUILD_ENGINE.set(engine or Engine())
     try:
         yield
     finally:
         _BUILD_ENGINE.reset(token)
 
 
-def running_engine() -> _Engine:
+def running_engine() -> Engine:
     """The engine this process runs, worked out now: for a long-lived process (the
     preview server) that builds many times. Its code and libraries are those loaded
     when it started; an edit of site_builder/ or a ``pip install -U`` while it runs
     changes the files, not what it runs, so its builds must not claim the new engine
     (a later build with the new code would take its outputs as current)."""
-    engine = _Engine()
+    engine = Engine()
     with one_engine(engine):
         engine_digest()
     return engine
