@@ -92,6 +92,8 @@ def plain_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
 
 def code_links(abstract: str) -> tuple[str, ...]:
     """URLs mentioned in the abstract (code, data, project pages), trailing punctuation off."""
+    if "://" not in abstract:  # most abstracts: no regex scan (URL_RE needs "://")
+        return ()
     found = (m.group(0).rstrip(".,;:)]}") for m in URL_RE.finditer(abstract))
     return tuple(dict.fromkeys(u for u in found if len(u) > len("https://x.y")))
 

@@ -116,7 +116,7 @@ def test_broken_json_feed_is_named(site: Path, built: Path, change: Callable[[st
 
 
 def test_broken_json_ld_is_named(site: Path, built: Path) -> None:
-    edit(site / PAPER, lambda t: t.replace('"@type": "ScholarlyArticle",', '"@type": ,', 1))
+    edit(site / PAPER, lambda t: t.replace('"@type":"ScholarlyArticle",', '"@type":,', 1))
     found = new_problems(site, built)
     assert [(p.check, p.file) for p in found] == [("jsonld", PAPER)]
     assert "not JSON" in found[0].message

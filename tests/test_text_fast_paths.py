@@ -1,11 +1,14 @@
-"""Fast paths of two text functions every page pays for, each beside its slow
-reference: strip_invisible (every value a template shows) and BibTeX's protect (every
-title in a paper page's Cite block, its .bib and its themes' .bib)."""
+"""Fast paths of text functions every page pays for, each beside its slow reference:
+strip_invisible (every value a template shows), BibTeX's protect (every title in a
+paper page's Cite block, its .bib and its themes' .bib) and the COinS quoting (every
+card)."""
 
 from __future__ import annotations
 
 import sys
+from urllib.parse import quote, urlencode
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +16,7 @@ from site_builder.config import load_config
 from site_builder.content import load_papers
 from site_builder.render.bibtex import _escape_plain, plain, protect
 from site_builder.render.markdown import INVISIBLE, SEPARATORS, strip_invisible
+from site_builder.render.scholarly import kev_quote
 from tests.conftest import REPO
 
 
@@ -55,6 +59,20 @@ def test_protect_equals_escaping_word_by_word(text: str) -> None:
     assert protect(text) == protect_word_by_word(text)
 
 
+@given(TEXT)
+@settings(max_examples=500)
+def test_kev_quote_equals_urllib_quote(text: str) -> None:
+    try:
+        expected = quote(text, safe="")
+    except UnicodeEncodeError:  # a lone surrogate: neither can encode it
+        with pytest.raises(UnicodeEncodeError):
+            kev_quote(text)
+        return
+    assert kev_quote(text) == expected
+    assert f"{kev_quote('rft.atitle')}={kev_quote(text)}" == urlencode(
+        [("rft.atitle", text)], quote_via=quote)
+
+
 def test_every_real_title_and_abstract() -> None:
     config = load_config(REPO / "config.yaml")
     papers = load_papers(config.papers_dir, [])
@@ -63,3 +81,4 @@ def test_every_real_title_and_abstract() -> None:
         assert protect(paper.title) == protect_word_by_word(paper.title)
         for text in (paper.title, paper.abstract):
             assert strip_invisible(text) == strip_slowly(text)
+            assert kev_quote(text) == quote(text, safe="")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from urllib.parse import quote, urlencode
+import re
 
 from site_builder.render.markdown import strip_invisible
 from site_builder.site import Entry
@@ -83,7 +83,21 @@ def coins(entry: Entry, url: str) -> str:
     if day is not None:
         fields.append(("rft.date", day.isoformat()))
     fields.append(("rft_id", url))
-    return urlencode(fields, quote_via=quote)
+    return "&".join(f"{kev_quote(name)}={kev_quote(value)}" for name, value in fields)
+
+
+_UNRESERVED_RUN = re.compile(r"[^A-Za-z0-9_.~-]+")
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
+
+
+def kev_quote(text: str) -> str:
+    """``urllib.parse.quote(text, safe="")`` (what ``urlencode`` does to each name and
+    value with ``quote_via=quote``), a run of reserved characters at a time: quote's
+    byte-by-byte loop was an eighth of making a paper page's view (tested equal)."""
+    return _UNRESERVED_RUN.sub(_percent, text)
 
 
 def json_ld(entry: Entry, url: str, keywords: list[str], site_title: str,
@@ -113,7 +127,9 @@ def json_ld(entry: Entry, url: str, keywords: list[str], site_title: str,
     if keywords:
         data["keywords"] = [plain(k) for k in keywords]
     data["isPartOf"] = {"@type": "WebSite", "name": plain(site_title), "url": site_url}
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    # Compact, not indented: with ``indent`` json.dumps takes its pure-Python encoder,
+    # which was a fifth of making a paper page's view.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escape)  # only inside strings: JSON syntax has none

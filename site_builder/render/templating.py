@@ -111,6 +111,8 @@ def finalize(value: Any) -> Any:
     invisible controls (markdown.strip_invisible). Views clean what they know to be
     untrusted; this is the guarantee for whatever reaches a template another way (a
     summary in ``<meta name="description">`` carried a U+202E from an abstract)."""
+    if type(value) is str:  # most values: the check below without a call
+        return value if value.isprintable() else strip_invisible(value)
     if isinstance(value, Markup):
         # Our own HTML (cards, chrome, Markdown, JSON-LD) is made from cleaned text, by
         # templates that pass through here: scanning those large pieces again was a
