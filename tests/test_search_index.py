@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import site_builder.build.search as search
+import site_builder.build.pagefind as pagefind
 import site_builder.incremental.sync as sync
 from site_builder.build.pipeline import build_site
 from site_builder.build.search_shards import in_shard, plan, read_manifest
@@ -48,7 +48,7 @@ def test_a_failing_indexer_replaces_nothing(digest: Path,
         (into / "half-written.pf_index").write_bytes(b"x")
         raise BuildError("pagefind", None, "indexing failed: panicked")
 
-    monkeypatch.setattr(search, "build_index", fail)
+    monkeypatch.setattr(pagefind, "build_index", fail)
     with pytest.raises(BuildError, match="panicked"):
         build(digest)
     assert snapshot(digest / "_site") == before  # not one page replaced before the index
@@ -65,7 +65,7 @@ def test_a_build_killed_while_indexing_indexes_again(digest: Path,
         into.mkdir(parents=True)
         raise KeyboardInterrupt("Ctrl-C while indexing")
 
-    monkeypatch.setattr(search, "build_index", killed)
+    monkeypatch.setattr(pagefind, "build_index", killed)
     with pytest.raises(KeyboardInterrupt):
         build(digest)
     monkeypatch.undo()
@@ -97,8 +97,8 @@ def test_the_index_does_not_depend_on_the_order_pages_come_in(tmp_path: Path,
     shard = sorted(read_manifest(out / "pagefind", scheme))[0]
     pages = [(path, (out / path).read_bytes()) for path in shards[shard]][::-1]
     assert pages
-    search.build_index(pages, tmp_path / "forward")
-    search.build_index(pages[::-1], tmp_path / "backward")
+    pagefind.build_index(pages, tmp_path / "forward")
+    pagefind.build_index(pages[::-1], tmp_path / "backward")
     assert files(tmp_path / "forward") == files(tmp_path / "backward")
     published = files(out / "pagefind")
     assert {rel: data for rel, data in files(tmp_path / "forward").items() if in_shard(rel)} \

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import site_builder.build.pagefind as pagefind
 import site_builder.build.search as search
 import site_builder.build.search_shards as shards_module
 import site_builder.incremental.sync as sync
@@ -19,7 +20,7 @@ from site_builder.build.search_shards import MANIFEST, in_shard, plan, shard_cou
 from tests.conftest import dump_text
 from tests.golden_site import files
 
-REAL_INDEXER = search.build_index
+REAL_INDEXER = pagefind.build_index
 REAL_LINK = os.link
 WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
          "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa")
@@ -79,13 +80,13 @@ def published(out: Path) -> dict[str, str]:
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The shards indexed from now on (by folder name), the real indexer still running."""
     indexed: list[str] = []
-    real = search.build_index
+    real = pagefind.build_index
 
     def recording(pages: list[tuple[str, bytes]], into: Path) -> None:
         indexed.append(into.name)
         real(pages, into)
 
-    monkeypatch.setattr(search, "build_index", recording)
+    monkeypatch.setattr(pagefind, "build_index", recording)
     return indexed
 
 
@@ -120,7 +121,7 @@ def test_an_abstract_edit_reindexes_only_its_shard(many: Path,
     changed = {rel.split("/")[0] for rel in set(before) | set(after)
                if before.get(rel) != after.get(rel)}
     assert changed == {shard, MANIFEST}
-    monkeypatch.setattr(search, "build_index", REAL_INDEXER)
+    monkeypatch.setattr(pagefind, "build_index", REAL_INDEXER)
     assert after == files(build(many, "clean", clean=True) / "pagefind")
 
 
@@ -191,7 +192,7 @@ def test_a_failing_shard_stops_the_others_and_replaces_nothing(
     before = files(build(many))
     for number in range(0, 40, 5):  # edits in several shards: several indexers at once
         edit_abstract(paper_file(many, number), f"Edit {number}.")
-    real = search.build_index
+    real = pagefind.build_index
     started: list[str] = []
 
     def some_fail(pages: list[tuple[str, bytes]], into: Path) -> None:
@@ -200,11 +201,11 @@ def test_a_failing_shard_stops_the_others_and_replaces_nothing(
             raise search.BuildError("pagefind", None, "indexing failed: panicked")
         real(pages, into)
 
-    monkeypatch.setattr(search, "build_index", some_fail)
+    monkeypatch.setattr(pagefind, "build_index", some_fail)
     with pytest.raises(search.BuildError, match="panicked"):
         build(many)
     assert files(many / "_site") == before
-    monkeypatch.setattr(search, "build_index", REAL_INDEXER)
+    monkeypatch.setattr(pagefind, "build_index", REAL_INDEXER)
     assert files(build(many)) == files(build(many, "clean", clean=True))
 
 

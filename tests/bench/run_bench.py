@@ -34,7 +34,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 HEADER = ("new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
           "byAK and the research community\n\nNov 26\n\n")
 PER_DUMP = 2000
-INDEX_SITE = ("from pathlib import Path; from site_builder.build.search import build_index; "
+INDEX_SITE = ("from pathlib import Path; from site_builder.build.pagefind import build_index; "
               "s = Path('_site'); build_index([(p.relative_to(s).as_posix(), p.read_bytes()) "
               "for p in sorted(s.rglob('*.html'))], Path('_bench_index'))")
 
