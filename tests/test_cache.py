@@ -111,3 +111,44 @@ def test_papers_spread_over_every_shard(tmp_path: Path) -> None:
         counts.append(len(alone.papers))
     # 100 a shard on average: none empty, none holding two shards' share
     assert len(counts) == PAPER_SHARDS and min(counts) > 50 and max(counts) < 150, counts
+
+
+def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
+        tmp_path: Path) -> None:
+    """Stats, classifications and Markdown sit in meta shards read on first use: one
+    key asked for reads one shard, one key stored rewrites one shard, and the rest
+    loads back as it was."""
+    path = tmp_path / "entries.pickle"
+    cache = BuildCache(dirty=True)
+    keys = [digest(str(n)) for n in range(64)]
+    settled = time.time_ns() - 10**10
+    cache.classes = {k: Classification((f"theme-{k[:4]}",), (), ()) for k in keys}
+    cache.html = {k: f"<p>{k}</p>\n" for k in keys}
+    cache.stats = {f"paper-{n}.md": (n, settled, k) for n, k in enumerate(keys)}
+    cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
+    cache.save(path, set(keys), set(keys), set(keys))
+    metas = sorted(tmp_path.glob("entries-meta-*.pickle"))
+    assert len(metas) == PAPER_SHARDS
+
+    lazy = BuildCache.load(path, shards=False)
+    assert len(lazy.meta_unloaded) == PAPER_SHARDS
+    assert lazy.classes.get(keys[0]) == cache.classes[keys[0]]
+    assert len(lazy.meta_unloaded) == PAPER_SHARDS - 1  # the shard of keys[0] only
+    assert keys[1] in lazy.html and lazy.stats["paper-2.md"] == cache.stats["paper-2.md"]
+
+    before = {p: p.stat().st_mtime_ns for p in metas}
+    time.sleep(0.01)
+    added = digest("a new note")
+    lazy.html[added] = "<p>New.</p>\n"
+    lazy.dirty = True
+    lazy.save(path, None, None, None)
+    changed = [p for p in metas if p.stat().st_mtime_ns != before[p]]
+    assert changed == [tmp_path / f"entries-meta-{int(added[0], 16):x}.pickle"]
+
+    whole = BuildCache.load(path)
+    assert whole.classes == cache.classes and whole.stats == cache.stats
+    assert whole.html == {**cache.html, added: "<p>New.</p>\n"}
+
+    changed[0].unlink()  # a lost shard costs its entries only
+    partial = BuildCache.load(path)
+    assert partial.classes and len(partial.classes) < len(keys)

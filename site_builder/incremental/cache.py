@@ -7,8 +7,13 @@ is saved atomically, so a crash mid-build leaves the previous cache usable.
 
 The parsed entries (abstracts: 10 MB at 5,000 papers) are spread over PAPER_SHARDS
 files by key, and a save rewrites only the shards whose keys changed: a one-paper
-edit rewrites one shard instead of pickling every paper again. Keys are content
-digests, so a shard and the main file written by different builds still agree.
+edit rewrites one shard instead of pickling every paper again. The rest (file stats,
+classifications, rendered Markdown) is spread the same way over as many "meta" shard
+files, each read the first time one of its keys is asked for: a scoped rebuild of one
+paper reads and rewrites a few sixteenths of it, where it read and rewrote all of it
+(2.3 MB, 47 ms of a 0.30 s note edit at 5,000 papers). The main file keeps what
+every build needs (the versions, the rules and model the classifications used). Keys
+are content digests, so shards and the main file written by different builds agree.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ import os
 import pickle
 import tempfile
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from site_builder.errors import Diagnostic
 from site_builder.incremental.engine import digest as digest
@@ -30,8 +36,10 @@ from site_builder.incremental.engine import engine_digest
 from site_builder.incremental.sealed import seal, unseal
 from site_builder.models import Classification, Paper, SourceRef
 
-CACHE_VERSION = 15
+CACHE_VERSION = 16
 PAPER_SHARDS = 16
+META_KINDS = ("classes", "html", "stats")
+"""What each meta shard holds, keys of its shard only (see _meta_shard_of)."""
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
 # A file modified this recently may change again within its mtime's resolution with
@@ -63,6 +71,10 @@ class BuildCache:
     # file name -> its stat and key when last read: an unchanged stat spares reading it
     # (the same trust as the no-op stamp, see stamp.py)
     stats: dict[str, FileStat] = field(default_factory=dict)
+    meta_unloaded: set[int] = field(default_factory=set)
+    """Meta shards not read yet (load with shards=False): unchanged unless written to."""
+    meta_dirty: set[int] = field(default_factory=set)
+    """Meta shards something was stored in since they were read."""
     # rules_key of the theme and tag rules whose patterns all compiled
     checked_rules: str = ""
     # training_key of the theme model its classifications used ("" = rules alone)
@@ -91,14 +103,35 @@ class BuildCache:
             if data is None or data.get("version") != CACHE_VERSION \
                     or data.get("engine") != engine:
                 return cls()  # other code or libraries filled it: start empty
-            cache = cls(classes={k: Classification(*row) for k, row in data["classes"].items()},
-                        html=data["html"], stats=data["stats"],
-                        checked_rules=data["checked_rules"],
+            cache = cls(checked_rules=data["checked_rules"],
                         model_key=data.get("model_key", ""), path=path, engine=engine,
-                        unloaded=set(range(PAPER_SHARDS)))
-            for shard in range(PAPER_SHARDS) if shards else ():
-                cache._load_shard(shard)
+                        unloaded=set(range(PAPER_SHARDS)),
+                        meta_unloaded=set(range(PAPER_SHARDS)))
+            if shards:
+                for shard in range(PAPER_SHARDS):
+                    cache._load_shard(shard)
+                    cache._load_meta(shard)
+            else:  # read a meta shard when one of its keys is first asked for
+                cache.classes = _Lazy(_meta_shard_of, cache._load_meta, cache.meta_dirty)
+                cache.html = _Lazy(_meta_shard_of, cache._load_meta, cache.meta_dirty)
+                cache.stats = _Lazy(_name_shard_of, cache._load_meta, cache.meta_dirty)
             return cache
+
+    def _load_meta(self, shard: int) -> None:
+        if shard not in self.meta_unloaded:
+            return
+        self.meta_unloaded.discard(shard)
+        assert self.path is not None
+        with paused_gc():
+            rows = _read(_meta_path(self.path, shard))
+            if rows is None or rows.get("version") != CACHE_VERSION \
+                    or rows.get("engine") != self.engine:
+                return
+            # dict.update, not the _Lazy's own methods: they would ask for this shard
+            dict.update(self.classes, {k: Classification(*row)
+                                       for k, row in rows["classes"].items()})
+            dict.update(self.html, rows["html"])
+            dict.update(self.stats, rows["stats"])
 
     def _load_shard(self, shard: int) -> None:
         self.unloaded.discard(shard)
@@ -156,14 +189,31 @@ class BuildCache:
                         "papers": {k: (_paper_row(self.papers[k][0]), *self.papers[k][1:])
                                    for k in keys}})
                     self.shard_keys[shard] = set(keys)
+            metas: list[dict[str, dict[str, Any]]] = [
+                {kind: {} for kind in META_KINDS} for _ in range(PAPER_SHARDS)]
+            for name, stat in self.stats.items():
+                if (keep_all or stat[2] in live_papers) and stat[1] < settled:
+                    metas[_name_shard_of(name)]["stats"][name] = stat
+            for k, v in self.classes.items():
+                if k in live_classes:
+                    metas[_meta_shard_of(k)]["classes"][k] = (
+                        v.themes, v.tags, v.theme_scores, v.confidences, v.suggestions)
+            for k, html in self.html.items():
+                if k in live_html:
+                    metas[_meta_shard_of(k)]["html"][k] = html
+            for shard, meta in enumerate(metas):
+                # A scoped rebuild (keep_all) writes the shards it stored in; a whole
+                # build has read them all and keeps only what it used.
+                if shard in self.meta_unloaded and self.path == path:
+                    continue
+                if keep_all and shard not in self.meta_dirty and self.path == path:
+                    continue
+                self._write(_meta_path(path, shard), {
+                    "version": CACHE_VERSION, "engine": self.engine, **meta})
+            self.meta_dirty.clear()
             self._write(path, {
                 "version": CACHE_VERSION, "engine": self.engine,
                 "checked_rules": self.checked_rules, "model_key": self.model_key,
-                "stats": {name: stat for name, stat in self.stats.items()
-                          if (keep_all or stat[2] in live_papers) and stat[1] < settled},
-                "classes": {k: (v.themes, v.tags, v.theme_scores, v.confidences, v.suggestions)
-                            for k, v in self.classes.items() if k in live_classes},
-                "html": {k: v for k, v in self.html.items() if k in live_html},
             })
 
     @staticmethod
@@ -189,6 +239,53 @@ def _shard_of(key: str) -> int:
 
 def _shard_path(path: Path, shard: int) -> Path:
     return path.with_name(f"{path.stem}-papers-{shard:x}{path.suffix}")
+
+
+def _meta_shard_of(key: str) -> int:
+    """A classification's or a Markdown text's key is a hex digest, like a paper's."""
+    return _shard_of(key)
+
+
+def _name_shard_of(name: str) -> int:
+    """A file's stat is kept by its name: spread by a checksum of the name."""
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % PAPER_SHARDS
+
+
+def _meta_path(path: Path, shard: int) -> Path:
+    return path.with_name(f"{path.stem}-meta-{shard:x}{path.suffix}")
+
+
+Value = TypeVar("Value")
+
+
+class _Lazy(dict[str, Value]):
+    """A dict filled shard by shard: asking for a key (or storing one) first reads the
+    key's shard, so a scoped rebuild reads the few shards its papers' keys fall in.
+    Stores mark the shard dirty (BuildCache.save writes those)."""
+
+    def __init__(self, shard_of: Callable[[str], int], load: Callable[[int], None],
+                 dirty: set[int]) -> None:
+        super().__init__()
+        self._shard_of, self._load, self._dirty = shard_of, load, dirty
+
+    def __getitem__(self, key: str) -> Value:
+        self._load(self._shard_of(key))
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._load(self._shard_of(key))
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self._load(self._shard_of(key))
+        return super().__contains__(key)
+
+    def __setitem__(self, key: str, value: Value) -> None:
+        shard = self._shard_of(key)
+        self._load(shard)
+        self._dirty.add(shard)
+        super().__setitem__(key, value)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
