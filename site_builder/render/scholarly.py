@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
+from urllib.parse import quote, urlencode
 
 from site_builder.render.markdown import strip_invisible
 from site_builder.site import Entry
@@ -77,27 +77,18 @@ def citation_meta(entry: Entry, keywords: list[str]) -> list[Meta]:
 def coins(entry: Entry, url: str) -> str:
     """The ContextObject (OpenURL 1.0 KEV) of a COinS span: ``title`` of
     ``<span class="Z3988">``. Zotero offers to save every paper of a listing from them."""
-    fields = [("ctx_ver", "Z39.88-2004"), ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"),
-              ("rft.genre", "preprint"), ("rft.atitle", plain(entry.paper.title))]
+    fields = [("rft.atitle", plain(entry.paper.title))]
     day = paper_date(entry)
     if day is not None:
         fields.append(("rft.date", day.isoformat()))
     fields.append(("rft_id", url))
-    return "&".join(f"{kev_quote(name)}={kev_quote(value)}" for name, value in fields)
+    return _COINS_HEAD + "&" + urlencode(fields, quote_via=quote)
 
 
-_UNRESERVED_RUN = re.compile(r"[^A-Za-z0-9_.~-]+")
-
-
-def _percent(match: re.Match[str]) -> str:
-    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
-
-
-def kev_quote(text: str) -> str:
-    """``urllib.parse.quote(text, safe="")`` (what ``urlencode`` does to each name and
-    value with ``quote_via=quote``), a run of reserved characters at a time: quote's
-    byte-by-byte loop was an eighth of making a paper page's view (tested equal)."""
-    return _UNRESERVED_RUN.sub(_percent, text)
+# The fields every ContextObject starts with, quoted once: urlencode quotes byte by byte.
+_COINS_HEAD = urlencode([("ctx_ver", "Z39.88-2004"),
+                         ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"),
+                         ("rft.genre", "preprint")], quote_via=quote)
 
 
 def json_ld(entry: Entry, url: str, keywords: list[str], site_title: str,
