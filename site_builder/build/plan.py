@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from site_builder import urls as U
 from site_builder.errors import BuildError
 from site_builder.incremental.cache import digest
-from site_builder.incremental.depindex import Dependencies, PaperRecord
+from site_builder.incremental.depindex import Dependencies, DepIndex, PaperRecord
 from site_builder.render.bibtex import BibJob, bib_item_key
 from site_builder.render.feeds import FeedJob, feed_item_key
 from site_builder.render.pages import load_pages
@@ -152,12 +152,27 @@ def paper_outputs(pages: Iterable[PageJob], bibs: Iterable[BibJob]) -> set[str]:
 # -- the dependency index ----------------------------------------------------------
 
 
-def paper_record(entry: Entry) -> PaperRecord:
+def paper_record(entry: Entry, entry_digest: str | None = None) -> PaperRecord:
     """Each way another output reads the entry, as the digest its fingerprint takes."""
-
     return PaperRecord(digest(place_key(entry)), digest(entry.card_key),
                        digest(feed_item_key(entry)), digest(bib_item_key(entry)),
-                       entry.text_material)
+                       entry.text_material, entry_digest or digest(entry.key))
+
+
+def paper_records(entries: Iterable[Entry], previous: DepIndex | None, engine: str
+                  ) -> dict[str, PaperRecord]:
+    """Every entry's record, by slug. A record the previous index holds for an entry of
+    the same key, made by the same engine, is taken as it is (the record is a function
+    of the key): a whole build after a config or template edit made 5,000 records
+    again (67 ms) where one digest each says they are the same."""
+    known = previous.papers if previous is not None and previous.engine == engine else {}
+    records: dict[str, PaperRecord] = {}
+    for entry in entries:
+        key = digest(entry.key)
+        old = known.get(entry.slug)
+        records[entry.slug] = old if old is not None and old.entry == key \
+            else paper_record(entry, key)
+    return records
 
 
 def dependencies(pages: Iterable[PageJob], feeds: Iterable[FeedJob], bibs: Iterable[BibJob]

@@ -28,7 +28,7 @@ from site_builder.build.parallel import fork_map
 from site_builder.build.plan import (
     dependencies,
     paper_outputs,
-    paper_record,
+    paper_records,
     plan,
     rendered_count,
     renderer_of,
@@ -42,7 +42,8 @@ from site_builder.classify.pins import decided_by_pins
 from site_builder.config import check_patterns, load_config
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache
-from site_builder.incremental.depindex import DepIndex, file_entry, write_index
+from site_builder.incremental.depindex import DepIndex, file_entry, read_index, write_index
+from site_builder.incremental.engine import engine_digest
 from site_builder.incremental.salts import make_salts
 from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibWriter
@@ -108,13 +109,19 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     # Indexed before anything moves: a failing indexer leaves the previous site whole.
     search = stage_search(config.site.search, record, fingerprints, index_search, result)
     clock.lap("search")
+    # The last index, read before the commit replaces what it goes with: its records
+    # are kept for entries whose key did not change (plan.paper_records).
+    engine = engine_digest()
+    records = paper_records(site.entries, None if clean else read_index(out, record.stamp),
+                            engine)
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
                   rest, search)
     index = DepIndex(stamp, related_file(site.entries), {
         name: file_entry(stat, known[name[:-3]].key)
         for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
     index.papers = {p.slug: None for p in papers if p.hidden}
-    index.papers.update((e.slug, paper_record(e)) for e in site.entries)
+    index.papers.update(records)
+    index.engine = engine
     index.deps_id = stamp
     index.site_outputs = set(fingerprints) - paper_outputs(page_jobs, bib_jobs)
     index.model_decides = not all(decided_by_pins(p, config) for p in papers if not p.hidden)

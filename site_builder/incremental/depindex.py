@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from site_builder.incremental.cache import RACY_NS
 from site_builder.incremental.sealed import seal, unseal
 
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 KINDS = ("card", "feed", "bib")
 """The ways an output other than a paper's own page reads a paper (PaperRecord's)."""
 
@@ -54,6 +54,10 @@ class PaperRecord(NamedTuple):
     bib: str
     text: str
     """What related papers compare (Entry.text_material)."""
+    entry: str
+    """A digest of the entry's key (Entry.key: its file's key, themes, tags and date),
+    which every field above is a function of: under the same engine, an entry with the
+    same key has the same record (a whole build takes it from the last index)."""
 
 
 @dataclass
@@ -101,6 +105,8 @@ class DepIndex:
     """Some visible paper's themes are the learned model's to decide (not fixed by its
     pins): then a pin or a pinned paper's text, what the model learns from, may change
     any paper's themes."""
+    engine: str = ""
+    """The engine digest of the build that made the records (engine.py)."""
     site_outputs: set[str] = field(default_factory=set)
     """Every output but the papers' own pages and .bib files: listings, feeds, theme
     .bib files, the sitemap, static files. An edit that moves a paper plans them all."""
