@@ -177,15 +177,19 @@ def paper_records(entries: Iterable[Entry], previous: DepIndex | None, engine: s
 
 def dependencies(pages: Iterable[PageJob], feeds: Iterable[FeedJob], bibs: Iterable[BibJob]
                  ) -> Dependencies:
-    """Which outputs show which papers, and how to make each of them again."""
+    """Which outputs show which papers, and how to make each of them again: the
+    listings, feeds and theme .bib files. Not the papers' own outputs, which follow
+    from the related map and the slug (scoped._reach): they were two thirds of the
+    index, written by every whole build and read by every edit that reaches a card."""
     index = Dependencies()
     for page in pages:
-        if page.spec is not None:
+        if page.spec is not None and page.spec[0] != "paper":
             index.add_job(page.path, page.spec, {"card": page.reads})
     for feed in feeds:
         spec = feed.spec
         index.add_job(feed.paths[0], spec, {"feed": spec[4]})  # type: ignore[dict-item]
     for bib in bibs:
         spec = bib.spec
-        index.add_job(bib.path, spec, {"bib": spec[2]})  # type: ignore[dict-item]
+        if not is_paper_bib(bib.path, bib.slugs):
+            index.add_job(bib.path, spec, {"bib": spec[2]})  # type: ignore[dict-item]
     return index

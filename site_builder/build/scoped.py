@@ -228,7 +228,8 @@ class Reach(NamedTuple):
     """The edited papers' new records."""
     related: dict[str, list[str]]
     deps: Dependencies | None
-    """The Dependencies, when related lists changed (else they stay as they are)."""
+    """The Dependencies, when a paper moved (its listings are planned again; else they
+    stay as they are)."""
     related_name: str
     """The related map's cache file, when a text changed (else "")."""
     relist: bool
@@ -249,6 +250,7 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
     reached: dict[str, Spec] = {}
     deps: Dependencies | None = None  # read only when an edit reaches beyond its page
     relist = False
+    showing: dict[str, list[str]] | None = None  # by slug: the pages listing it as related
     texts: dict[str, tuple[str, str]] = {}  # by slug, of the edited texts
     for entry in mine.entries:
         old, new = index.papers.get(entry.slug), paper_record(entry)
@@ -269,30 +271,31 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
         if deps is None:
             return None
         for kind in kinds:
+            # The papers' own outputs are not in the index: the pages showing its card
+            # are those whose related list holds it, and its own .bib reads its entry.
+            if kind == "card":
+                if showing is None:
+                    showing = _showing(related)
+                for reader in showing.get(entry.slug, ()):
+                    reached[U.output_path(U.paper_path(reader))] = ("paper", reader)
+            elif kind == "bib":
+                own_bib = U.paper_bib_path(entry.slug)
+                reached[own_bib] = ("bib", own_bib, (entry.slug,))
             for output in deps.reads.get(entry.slug, {}).get(kind, ()):
                 reached[output] = deps.specs[output]
-    changed_lists, related_name = False, ""
+    related_name = ""
     if texts:
         # Where numpy enters a scoped rebuild: only when a title or abstract changed.
         from site_builder.build.related_update import update_edited
 
         updated = update_edited(config.root / ".cache", {
             slug: rec.text for slug, rec in index.papers.items() if rec is not None}, texts)
-        deps = deps or read_dependencies(out, index)
-        if updated is None or deps is None:
+        if updated is None:
             return None
         new_related, moved, related_name = updated
-        for slug in moved:  # its page lists other papers now: it reads their cards
-            page = U.output_path(U.paper_path(slug))
-            reached[page] = ("paper", slug)
-            for other in related.get(slug, []):
-                readers = deps.reads.get(other, {}).get("card", [])
-                if page not in readers:
-                    return None  # not the index this page was made with
-                readers.remove(page)
-            for other in new_related[slug]:
-                deps.reads.setdefault(other, {}).setdefault("card", []).append(page)
-        related, changed_lists = new_related, bool(moved)
+        for slug in moved:  # its page lists other papers now
+            reached[U.output_path(U.paper_path(slug))] = ("paper", slug)
+        related = new_related
     if relist:  # the listings are planned whole: keep the papers' own outputs
         reached = {output: spec for output, spec in reached.items() if spec[0] == "paper"
                    or (spec[0] == "bib" and is_paper_bib(spec[1], spec[2]))}
@@ -314,7 +317,16 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
         known[slug] = _known(entry_file[2], parsed)  # type: ignore[index]
     papers = [cache.papers[k.key].paper for k in known.values()]
     return Reach(reached, assemble(config, papers, classify, known), records, related,
-                 deps if changed_lists or relist else None, related_name, relist)
+                 deps if relist else None, related_name, relist)
+
+
+def _showing(related: dict[str, list[str]]) -> dict[str, list[str]]:
+    """By slug, the papers whose pages list it among their related papers."""
+    showing: dict[str, list[str]] = {}
+    for slug, others in related.items():
+        for other in others:
+            showing.setdefault(other, []).append(slug)
+    return showing
 
 
 def _slugs(spec: Spec, related: dict[str, list[str]]) -> list[str]:

@@ -8,9 +8,11 @@ Per paper, the index keeps one digest per way an output can read it (PaperRecord
 where it is listed (``place``), its card, its feed item, its BibTeX entry and the text
 related papers compare. Each digest is made by the same function the outputs'
 fingerprints are made of (Entry.card_key, feeds.feed_item_key, bibtex.bib_item_key),
-so there is no second list of what a page shows. Per output that shows other papers, it
-keeps a spec: what the renderer needs to make that one job again from the entries it
-names (a listing's view without its cards, a feed's section and entries...).
+so there is no second list of what a page shows. Per listing, feed and theme .bib file
+it keeps a spec: what the renderer needs to make that one job again from the entries
+it names (a listing's view without its cards, a feed's section and entries...). A
+paper's own page and .bib are not in it: the pages that show a paper's card are those
+whose related list holds it (the related map), and the rest follows from the slug.
 
 An edit whose papers keep their place (same listings, same order, same counts) then
 reaches exactly the outputs that read a record that changed: the planner re-makes those
@@ -33,7 +35,7 @@ from typing import Any, NamedTuple
 from site_builder.incremental.cache import RACY_NS
 from site_builder.incremental.sealed import seal, unseal
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 KINDS = ("card", "feed", "bib")
 """The ways an output other than a paper's own page reads a paper (PaperRecord's)."""
 
