@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,9 @@ import pytest
 import site_builder.build.pagefind as pagefind
 import site_builder.incremental.sync as sync
 from site_builder.build.pipeline import build_site
-from site_builder.build.search_shards import in_shard, plan, read_manifest
+from site_builder.build.search_shards import in_shard, plan, read_manifest, searched_part
 from site_builder.errors import BuildError
+from tests.conftest import REPO
 from tests.golden_site import files
 
 
@@ -104,6 +106,52 @@ def test_the_index_does_not_depend_on_the_order_pages_come_in(tmp_path: Path,
     assert {rel: data for rel, data in files(tmp_path / "forward").items() if in_shard(rel)} \
         == {rel.removeprefix(f"{shard}/"): data for rel, data in published.items()
             if rel.startswith(f"{shard}/")}
+
+
+def test_pagefind_is_given_what_it_reads_and_makes_the_index_the_whole_pages_make(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """searched_part: the <html> tag, the <title> and the data-pagefind-body element of
+    every real paper page index exactly as the whole pages do (and are much smaller)."""
+    real = tmp_path / "real"
+    for folder in ("content", "templates", "static"):
+        shutil.copytree(REPO / folder, real / folder)
+    (real / "config.yaml").write_text((REPO / "config.yaml").read_text(encoding="utf-8")
+                                      .replace("  search: true", "  search: false"))
+    build_site(real / "config.yaml", real / "_site")
+    pages = [(p.relative_to(real / "_site").as_posix(), p.read_bytes())
+             for p in sorted((real / "_site").glob("papers/*/index.html"))]
+    assert len(pages) > 400
+    assert all(len(searched_part(html)) < len(html) / 2 for _, html in pages)
+    pagefind.build_index(pages, tmp_path / "searched")
+    monkeypatch.setattr(pagefind, "searched_part", lambda html: html)
+    pagefind.build_index(pages, tmp_path / "whole")
+    assert files(tmp_path / "searched") == files(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("page", [
+    b"<!DOCTYPE html>\n<html lang=en><head><title>T</title></head><body><p>No body.</p>",
+    b"<html lang=en><title>T</title><main data-pagefind-body>A</main>"
+    b"<div data-pagefind-body>B</div>",
+    b"<html lang=en><title>T</title><main data-pagefind-body>A</main>"
+    b'<span data-pagefind-filter="year">2024</span>',
+    b'<html lang=en><head><title>T</title><meta data-pagefind-meta="image[content]" '
+    b'content="/a.png"></head><main data-pagefind-body>A</main>',
+    b"<html lang=en><main data-pagefind-body>A</main>",  # no <title>
+    b"<html lang=en><title>T</title><main data-pagefind-body>A <main>B</main>",  # unclosed
+])
+def test_a_page_pagefind_may_read_more_of_is_given_whole(page: bytes) -> None:
+    assert searched_part(page) == page
+
+
+def test_a_body_with_nested_elements_of_its_kind_is_cut_at_its_own_end() -> None:
+    page = (b'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>T</title>'
+            b'<script type="application/ld+json">{}</script></head><body><header>Site</header>'
+            b"<div data-pagefind-body><div>A</div><div>B</div></div><footer>F</footer>"
+            b"</body></html>\n")
+    assert searched_part(page) == (
+        b'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>T</title>'
+        b"</head><body><div data-pagefind-body><div>A</div><div>B</div></div>"
+        b"</body></html>\n")
 
 
 def test_turning_search_off_removes_the_index(digest: Path) -> None:

@@ -2,7 +2,7 @@
 
 In: shards (name -> the paths of their pages) and a way to read a page's bytes. Out:
 one Pagefind bundle per shard under the folder given, their UI files moved up beside
-them. Why service mode rather than the CLI: see build/search.py, which decides what
+them. Each page is given as Pagefind reads it (search_shards.searched_part). Why service mode rather than the CLI: see build/search.py, which decides what
 to index. Kept apart from it so that a build that indexes nothing (search off, or no
 shard changed) loads none of this (subprocess, threads: a tenth of a note edit's
 imports at 5,000 papers).
@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import IO, Any
 
-from site_builder.build.search_shards import ENTRY, in_shard
+from site_builder.build.search_shards import ENTRY, in_shard, searched_part
 from site_builder.errors import BuildError
 
 BATCH = 64
@@ -195,8 +195,8 @@ def build_index(pages: list[tuple[str, bytes]], into: Path) -> None:
             batch = ordered[start:start + BATCH]
             for path, html in batch:
                 service.send({"type": "AddFile", "index_id": index_id, "file_path": path,
-                              "url": None,
-                              "file_contents": html.decode("utf-8", errors="replace")})
+                              "url": None, "file_contents": searched_part(html).decode(
+                                  "utf-8", errors="replace")})
             for _ in batch:
                 service.answer()
         # The index comes back as data and we write it: in service mode Pagefind can
