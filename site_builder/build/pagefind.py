@@ -2,10 +2,11 @@
 
 In: shards (name -> the paths of their pages) and a way to read a page's bytes. Out:
 one Pagefind bundle per shard under the folder given, their UI files moved up beside
-them. Each page is given as Pagefind reads it (search_shards.searched_part). Why service mode rather than the CLI: see build/search.py, which decides what
-to index. Kept apart from it so that a build that indexes nothing (search off, or no
-shard changed) loads none of this (subprocess, threads: a tenth of a note edit's
-imports at 5,000 papers).
+them. Each page is given as Pagefind reads it (search_shards.searched_part). Why
+service mode rather than the CLI: see build/search.py, which decides what to index.
+Kept apart from it so that a build that indexes nothing (search off, or no shard
+changed) loads none of this (subprocess, threads: a tenth of a note edit's imports at
+5,000 papers).
 """
 
 from __future__ import annotations
