@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 from site_builder.errors import Diagnostic
-from site_builder.incremental.cache import PAPER_SHARDS, BuildCache, ParsedFile, digest
+from site_builder.incremental.cache import (
+    META_SHARDS,
+    PAPER_SHARDS,
+    BuildCache,
+    ParsedFile,
+    digest,
+)
 from site_builder.models import Classification, Paper, SourceRef
 
 
@@ -74,7 +80,7 @@ def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_p
         tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
-    keys = [digest(str(n)) for n in range(64)]
+    keys = [digest(str(n)) for n in range(4 * PAPER_SHARDS)]
     cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(), set())
     shards = sorted(tmp_path.glob("entries-papers-*.pickle"))
@@ -100,7 +106,7 @@ def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_p
 def test_papers_spread_over_every_shard(tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
-    keys = [digest(str(n)) for n in range(1600)]
+    keys = [digest(str(n)) for n in range(100 * PAPER_SHARDS)]
     cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(), set())
     counts = []
@@ -120,7 +126,7 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     loads back as it was."""
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
-    keys = [digest(str(n)) for n in range(64)]
+    keys = [digest(str(n)) for n in range(4 * PAPER_SHARDS)]
     settled = time.time_ns() - 10**10
     cache.classes = {k: Classification((f"theme-{k[:4]}",), (), ()) for k in keys}
     cache.html = {k: f"<p>{k}</p>\n" for k in keys}
@@ -128,12 +134,12 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(keys), set(keys))
     metas = sorted(tmp_path.glob("entries-meta-*.pickle"))
-    assert len(metas) == PAPER_SHARDS
+    assert len(metas) == META_SHARDS
 
     lazy = BuildCache.load(path, shards=False)
-    assert len(lazy.meta_unloaded) == PAPER_SHARDS
+    assert len(lazy.meta_unloaded) == META_SHARDS
     assert lazy.classes.get(keys[0]) == cache.classes[keys[0]]
-    assert len(lazy.meta_unloaded) == PAPER_SHARDS - 1  # the shard of keys[0] only
+    assert len(lazy.meta_unloaded) == META_SHARDS - 1  # the shard of keys[0] only
     assert keys[1] in lazy.html and lazy.stats["paper-2.md"] == cache.stats["paper-2.md"]
 
     before = {p: p.stat().st_mtime_ns for p in metas}
@@ -152,3 +158,15 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     changed[0].unlink()  # a lost shard costs its entries only
     partial = BuildCache.load(path)
     assert partial.classes and len(partial.classes) < len(keys)
+
+
+def test_shard_files_of_another_layout_are_removed_by_a_whole_save(tmp_path: Path) -> None:
+    path = tmp_path / "entries.pickle"
+    stale = [tmp_path / "entries-papers-f.pickle", tmp_path / "entries-meta-ff.pickle"]
+    for old in stale:
+        old.write_bytes(b"an older version's shard")
+    cache = BuildCache(dirty=True)
+    cache.papers = {digest("k"): ParsedFile(a_paper(), (), (), "", "", "", "")}
+    cache.save(path, {digest("k")}, set(), set())
+    assert not any(old.exists() for old in stale)
+    assert len(list(tmp_path.glob("entries-papers-*.pickle"))) == PAPER_SHARDS
