@@ -149,7 +149,7 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     lazy.dirty = True
     lazy.save(path, None, None, None)
     changed = [p for p in metas if p.stat().st_mtime_ns != before[p]]
-    assert changed == [tmp_path / f"entries-meta-{int(added[0], 16):x}.pickle"]
+    assert changed == [tmp_path / f"entries-meta-{int(added[:2], 16) % META_SHARDS:02x}.pickle"]
 
     whole = BuildCache.load(path)
     assert whole.classes == cache.classes and whole.stats == cache.stats
@@ -162,7 +162,7 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
 
 def test_shard_files_of_another_layout_are_removed_by_a_whole_save(tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
-    stale = [tmp_path / "entries-papers-f.pickle", tmp_path / "entries-meta-ff.pickle"]
+    stale = [tmp_path / "entries-papers-f.pickle", tmp_path / "entries-meta-fff.pickle"]
     for old in stale:
         old.write_bytes(b"an older version's shard")
     cache = BuildCache(dirty=True)
