@@ -44,7 +44,7 @@ and classifications): at 16 (2.7 MB each at 20,000 papers) a note edit spent 110
 reading and rewriting parsed entries and 100 ms reading classifications."""
 META_SHARDS = PAPER_SHARDS
 META_KINDS = ("classes", "html", "stats")
-"""What each meta shard holds, keys of its shard only (see _meta_shard_of)."""
+"""What each meta shard holds, keys of its shard only (see _shard_of)."""
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
 # A file modified this recently may change again within its mtime's resolution with
@@ -118,8 +118,8 @@ class BuildCache:
                 for shard in range(META_SHARDS):
                     cache._load_meta(shard)
             else:  # read a meta shard when one of its keys is first asked for
-                cache.classes = _Lazy(_meta_shard_of, cache._load_meta, cache.meta_dirty)
-                cache.html = _Lazy(_meta_shard_of, cache._load_meta, cache.meta_dirty)
+                cache.classes = _Lazy(_shard_of, cache._load_meta, cache.meta_dirty)
+                cache.html = _Lazy(_shard_of, cache._load_meta, cache.meta_dirty)
                 cache.stats = _Lazy(_name_shard_of, cache._load_meta, cache.meta_dirty)
             return cache
 
@@ -202,11 +202,11 @@ class BuildCache:
                     metas[_name_shard_of(name)]["stats"][name] = stat
             for k, v in self.classes.items():
                 if k in live_classes:
-                    metas[_meta_shard_of(k)]["classes"][k] = (
+                    metas[_shard_of(k)]["classes"][k] = (
                         v.themes, v.tags, v.theme_scores, v.confidences, v.suggestions)
             for k, html in self.html.items():
                 if k in live_html:
-                    metas[_meta_shard_of(k)]["html"][k] = html
+                    metas[_shard_of(k)]["html"][k] = html
             for shard, meta in enumerate(metas):
                 # A scoped rebuild (keep_all) writes the shards it stored in; a whole
                 # build has read them all and keeps only what it used.
@@ -242,7 +242,8 @@ class BuildCache:
 
 
 def _shard_of(key: str) -> int:
-    """Keys are hex digits: their first two spread them evenly over the shards."""
+    """Keys (of parsed entries, classifications, Markdown texts) are hex digests: their
+    first two digits spread them evenly over the shards of either kind."""
     try:
         return int(key[:2], 16) % PAPER_SHARDS
     except ValueError:
@@ -251,14 +252,6 @@ def _shard_of(key: str) -> int:
 
 def _shard_path(path: Path, shard: int) -> Path:
     return path.with_name(f"{path.stem}-papers-{shard:02x}{path.suffix}")
-
-
-def _meta_shard_of(key: str) -> int:
-    """A classification's or a Markdown text's key is a hex digest, like a paper's."""
-    try:
-        return int(key[:2], 16) % META_SHARDS
-    except ValueError:
-        return 0
 
 
 def _name_shard_of(name: str) -> int:
