@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -284,6 +285,14 @@ def _stale_staging(root: Path) -> None:
     (root / "._site.staging/index.html").write_text("half written")
 
 
+def _record_cut_short(root: Path) -> None:
+    """A record whose columns disagree (a hand edit, a bug): as good as no record."""
+    path = root / "._site.build-record.json"
+    data = json.loads(path.read_text())
+    data["mtimes"] = data["mtimes"][:-1]
+    path.write_text(json.dumps(data))
+
+
 def _first_shard(root: Path) -> Path:
     return sorted((root / ".cache").glob("entries-papers-*.pickle"))[0]
 
@@ -294,6 +303,7 @@ STATE_DAMAGE: dict[str, Edit] = {
     "cache deleted": lambda root: shutil.rmtree(root / ".cache"),
     "cache shard unreadable": lambda root: _garbage(_first_shard(root)),
     "record unreadable": lambda root: _garbage(root / "._site.build-record.json"),
+    "record columns of different lengths": _record_cut_short,
     "index unreadable": lambda root: _garbage(index_path(root / "_site")),
     "an output deleted": lambda root: (root / "_site/themes/long-context/index.html").unlink(),
     "a stale staging folder": lambda root: _stale_staging(root),

@@ -63,7 +63,7 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     if not clean and stamp and record.stamp == stamp and record.search_current() \
             and record.outputs_intact():
         result.noop, result.warnings = True, record.warnings
-        result.files = len(record.outputs)
+        result.files = record.count
         result.seconds = time.perf_counter() - started
         return result
     clock = Stopwatch(result.timings, started)

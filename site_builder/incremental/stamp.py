@@ -37,21 +37,27 @@ def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None
             if linked:
                 from site_builder.safefs import refusal
                 raise refusal(os.path.join(dirpath, linked[0]), stat.S_IFLNK)
+        # The loop every build runs over every entry file (20,000 at the largest bench):
+        # names and functions bound once, one line of the stamp a file.
+        prefix = os.path.join(dirpath, "")
+        into = top if top is not None and dirpath == str(folder) else None
+        stat_of, regular, lines = os.lstat if plain else os.stat, stat.S_ISREG, []
         for name in sorted(filenames):
-            if name.startswith(".") or name.endswith((".pyc", ".tmp")):
+            if name[0] == "." or name.endswith((".pyc", ".tmp")):
                 continue
-            path = os.path.join(dirpath, name)
             try:
-                st = os.lstat(path) if plain else os.stat(path)
+                st = stat_of(prefix + name)
             except OSError as exc:
-                parts.append(f"{path}:{exc.errno}")
+                lines.append(f"{prefix}{name}:{exc.errno}")
                 continue
-            if plain and not stat.S_ISREG(st.st_mode):
+            if plain and not regular(st.st_mode):
                 from site_builder.safefs import refusal
-                raise refusal(path, st.st_mode)
-            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
-            if top is not None and dirpath == str(folder):
-                top[name] = (st.st_size, st.st_mtime_ns)
+                raise refusal(prefix + name, st.st_mode)
+            size, mtime = st.st_size, st.st_mtime_ns
+            lines.append(f"{prefix}{name}:{size}:{mtime}")
+            if into is not None:
+                into[name] = (size, mtime)
+        parts.append("\n".join(lines))
 
 
 def input_stamp(config_path: Path, base_url: str | None, out: Path,

@@ -27,7 +27,9 @@ from site_builder.errors import BuildError
 from site_builder.models import OutputFile
 
 MARKER = ".site-builder"  # marks a folder as ours, so we never clean someone else's
-RECORD_VERSION = 3
+RECORD_VERSION = 4
+"""4: the outputs as four parallel lists (paths, fingerprints, sizes, mtimes), which
+JSON reads three times faster than a dict of 43,000 small lists (20,000 papers)."""
 SEARCH_DIR = "pagefind"
 """The search index: staged whole by build/search.py, swapped in whole by commit."""
 
@@ -46,7 +48,13 @@ class OutputRecord:
         self.out = out
         self.record_path = record_path
         self.staging = out.parent / f".{out.name}.staging"
-        self.outputs: dict[str, list[object]] = {}
+        # The recorded outputs, as read: parallel columns (a no-op build only checks
+        # their stats); ``outputs`` makes the dict by path when a build needs it.
+        self._paths: list[str] = []
+        self._fps: list[str] = []
+        self._sizes: list[int] = []
+        self._mtimes: list[int] = []
+        self._outputs: dict[str, list[object]] | None = None
         self.stamp = ""
         self.rest = ""  # the stamp of every input but the entry files (stamp.py)
         self.warnings: list[str] = []
@@ -67,12 +75,17 @@ class OutputRecord:
             try:
                 data = json.loads(record_path.read_text(encoding="utf-8"))
                 if data.get("version") == RECORD_VERSION:
-                    self.outputs, self.stamp = data["outputs"], data["stamp"]
+                    columns = data["paths"], data["fps"], data["sizes"], data["mtimes"]
+                    if len({len(column) for column in columns}) != 1:
+                        raise ValueError("columns of different lengths")
+                    self._paths, self._fps, self._sizes, self._mtimes = columns
+                    self.stamp = data["stamp"]
                     self.warnings, self.rest = data.get("warnings", []), data.get("rest", "")
                     self.search = data.get("search")
                     self._loaded = True
-            except (OSError, ValueError, KeyError):
-                self.outputs = {}
+            except (OSError, ValueError, KeyError, TypeError):
+                self._paths, self._fps, self._sizes, self._mtimes = [], [], [], []
+                self._loaded = False
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _stat(self, rel: str) -> list[int] | None:
@@ -92,18 +105,31 @@ class OutputRecord:
         """The search index is not left pending (a no-op build may stop here)."""
         return self.search != ""
 
+    @property
+    def outputs(self) -> dict[str, list[object]]:
+        """By path, each recorded output's [fingerprint, size, mtime]."""
+        if self._outputs is None:
+            self._outputs = {rel: [fp, size, mtime] for rel, fp, size, mtime in zip(
+                self._paths, self._fps, self._sizes, self._mtimes, strict=True)}
+        return self._outputs
+
+    @property
+    def count(self) -> int:
+        """How many outputs the record holds."""
+        return len(self._paths) if self._outputs is None else len(self._outputs)
+
     def outputs_intact(self) -> bool:
         """Every recorded output is still on disk exactly as the last build left it."""
-        if not self.outputs:
+        if not self._paths:
             return False
         # One stat per output on every rebuild, no-op included: kept to the syscall.
         stat, base = os.stat, os.path.join(self.out, "")
         try:
-            for rel, rec in self.outputs.items():
+            for rel, size, mtime in zip(self._paths, self._sizes, self._mtimes, strict=True):
                 st = stat(base + rel)
-                if st.st_size != rec[1] or st.st_mtime_ns != rec[2]:
+                if st.st_size != size or st.st_mtime_ns != mtime:
                     return False
-        except OSError:
+        except (OSError, TypeError):
             return False
         return True
 
@@ -228,6 +254,9 @@ class OutputRecord:
         tmp = self.record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"version": RECORD_VERSION, "stamp": stamp, "rest": rest,
                                    "warnings": warnings, "search": search,
-                                   "outputs": outputs}),
+                                   "paths": list(outputs),
+                                   "fps": [rec[0] for rec in outputs.values()],
+                                   "sizes": [rec[1] for rec in outputs.values()],
+                                   "mtimes": [rec[2] for rec in outputs.values()]}),
                        encoding="utf-8")
         os.replace(tmp, self.record_path)
