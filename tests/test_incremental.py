@@ -384,6 +384,19 @@ def test_a_template_edit_renders_the_pages_using_it(digest: Path) -> None:
     assert themes and result.stats.rendered == len(themes) < clean.stats.rendered
 
 
+@pytest.mark.parametrize("edit", ["{# a comment #}", "<p>outside every block</p>"])
+def test_a_template_edit_jinja_compiles_away_renders_nothing(digest: Path, edit: str) -> None:
+    """A page's salt covers the code Jinja generates from its templates: a comment, or
+    text after ``extends`` outside any block (Jinja drops it), leaves that code and
+    every page as they were."""
+    build(digest)
+    page = digest / "templates/paper.html"
+    page.write_text(page.read_text(encoding="utf-8") + edit + "\n", encoding="utf-8")
+    result = build(digest)
+    assert_same_site(digest, incremental=result)
+    assert result.stats.rendered == 0
+
+
 STATIC_EDITS: dict[str, Edit] = {
     "edited": lambda root: (root / "static/style.css").write_text("body { color: red }\n"),
     "added": lambda root: (root / "static/new.txt").write_text("new\n"),

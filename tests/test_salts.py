@@ -12,6 +12,7 @@ import pytest
 
 from site_builder.incremental import salts as S
 from site_builder.render.pages import Renderer
+from site_builder.render.templating import make_environment
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
@@ -114,3 +115,69 @@ def test_the_shown_values_move_every_salt(templates: Path) -> None:
     one = S.make_salts(("shown", 1), templates, Renderer.everywhere)
     two = S.make_salts(("shown", 2), templates, Renderer.everywhere)
     assert one.base != two.base and not set(one.pages.values()) & set(two.pages.values())
+
+
+# -- what renders: the code Jinja generates, not the bytes -----------------------
+
+def forms_salts(folder: Path, memo: Path, env: jinja2.Environment | None = None) -> S.Salts:
+    env = env if env is not None else make_environment(folder)
+    return S.make_salts(("shown", 1), folder, Renderer.everywhere,
+                        S.CompiledForms(env, memo))
+
+
+@pytest.mark.parametrize("edit", [
+    "{# a comment #}\n",                    # renders nothing
+    "{% block nowhere %}{% endblock %}\n",  # a block no parent asks for... still code
+])
+def test_a_comment_moves_no_salt_but_code_does(templates: Path, tmp_path: Path,
+                                              edit: str) -> None:
+    memo = tmp_path / "forms.json"
+    before = forms_salts(templates, memo)
+    theme = templates / "theme.html"
+    theme.write_text(theme.read_text(encoding="utf-8") + edit, encoding="utf-8")
+    after = forms_salts(templates, memo)
+    assert moved(before, after) == (set() if edit.startswith("{#") else {"theme.html", ""})
+
+
+def test_a_visible_edit_inside_a_block_moves_the_salt(templates: Path, tmp_path: Path) -> None:
+    memo = tmp_path / "forms.json"
+    before = forms_salts(templates, memo)
+    mark = templates / "theme.html"
+    text = mark.read_text(encoding="utf-8")
+    at = text.index("{% block content %}") + len("{% block content %}")
+    mark.write_text(text[:at] + "<!-- edited -->" + text[at:], encoding="utf-8")
+    assert moved(before, forms_salts(templates, memo)) == {"theme.html", ""}
+
+
+def test_forms_are_generated_once_then_read_from_the_memo(templates: Path,
+                                                          tmp_path: Path) -> None:
+    memo = tmp_path / "forms.json"
+    first = forms_salts(templates, memo)
+
+    class NoCompiling(jinja2.Environment):
+        def compile(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            raise AssertionError("generated again although the memo holds it")
+
+    assert forms_salts(templates, memo, NoCompiling()) == first
+    (templates / "theme.html").write_text("{{ changed }}\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="generated again"):
+        forms_salts(templates, memo, NoCompiling())  # an edited template is not in it
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"version": 1, "forms": [1]}',
+                                    b'{"version": 0, "forms": {}}'])
+def test_a_damaged_memo_is_no_memo(templates: Path, tmp_path: Path, damage: bytes) -> None:
+    memo = tmp_path / "forms.json"
+    clean = forms_salts(templates, tmp_path / "other.json")
+    memo.write_bytes(damage)
+    assert forms_salts(templates, memo) == clean
+
+
+def test_a_template_jinja_cannot_compile_counts_by_its_bytes(templates: Path,
+                                                              tmp_path: Path) -> None:
+    memo = tmp_path / "forms.json"
+    broken = templates / "theme.html"
+    broken.write_text("{% if %}\n", encoding="utf-8")
+    before = forms_salts(templates, memo)
+    broken.write_text("{% if %}\n{# still broken #}\n", encoding="utf-8")
+    assert moved(before, forms_salts(templates, memo)) == {"theme.html", ""}

@@ -58,7 +58,7 @@ from site_builder.incremental.depindex import (
     read_index,
     write_index,
 )
-from site_builder.incremental.salts import make_salts
+from site_builder.incremental.salts import CompiledForms, make_salts
 from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibJob, BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
@@ -164,7 +164,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
         listed = (site_pages(site, renderer, config.root), list(feed_writer.jobs()),
                   [b for b in bib_writer.jobs() if not is_paper_bib(b.path, b.slugs)])
     salts = make_salts(renderer.shared_record(), config.root / "templates",
-                       renderer.everywhere)
+                       renderer.everywhere, CompiledForms(env, cache_dir / "template-forms.json"))
     fingerprints = {rel: str(rec[0]) for rel, rec in record.outputs.items()
                     if not (relist and rel in index.site_outputs)}
     record.trust_all()  # outputs_intact held: every other output is as recorded

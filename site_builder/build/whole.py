@@ -44,7 +44,7 @@ from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import BuildCache
 from site_builder.incremental.depindex import DepIndex, file_entry, read_index, write_index
 from site_builder.incremental.engine import engine_digest
-from site_builder.incremental.salts import make_salts
+from site_builder.incremental.salts import CompiledForms, make_salts
 from site_builder.incremental.sync import OutputRecord
 from site_builder.render.bibtex import BibWriter
 from site_builder.render.feeds import FeedJob, FeedWriter
@@ -93,7 +93,8 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     bib_jobs = list(bibs.jobs())
 
     salts = make_salts(renderer.shared_record(), config.root / "templates",
-                       renderer.everywhere)
+                       renderer.everywhere,
+                       CompiledForms(env, cache_dir / "template-forms.json", reuse=not clean))
     fingerprints: dict[str, str] = {}
     tasks = plan(salts, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
     clock.lap("plan")

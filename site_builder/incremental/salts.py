@@ -18,16 +18,31 @@ is not a plain string (a variable, a list, a conditional) could name any templat
 such a template uses them all: the reading may only ever say "more". Jinja's own
 ``meta.find_referenced_templates`` is the reference it is tested against; it parses
 each template (0.04 s for ours, on every build, a one-note rebuild included).
+
+What a template contributes is what renders: the Python Jinja generates from it
+(``CompiledForms``), not its bytes. An edit that leaves that code as it was (a
+``{# comment #}`` or a change inside one) re-renders nothing, where it used to
+re-render every page using the template to find the same bytes. Generating the code
+costs about as much as compiling, so each form is kept in ``.cache``, keyed by the
+engine, the template's name and its bytes: only an edited template is generated again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder.incremental.engine import digest, engine_digest
+
+if TYPE_CHECKING:
+    import jinja2
 
 SUFFIXES = (".html", ".xml", ".j2")
 """Files of the templates folder that are templates (README.md is not)."""
@@ -102,16 +117,79 @@ def closures(sources: dict[str, bytes], everywhere: Iterable[str]) -> dict[str, 
     return found
 
 
-def make_salts(shown_everywhere: object, templates: Path, everywhere: Iterable[str]) -> Salts:
+FORMS_VERSION = 1
+
+
+class CompiledForms:
+    """Per template, the digest of the Python code Jinja generates from it under the
+    build's environment (its options, such as autoescape and whitespace control, shape
+    that code; its version and our filters are in the engine digest). The code keeps
+    the template's line numbers (in messages and debug info), so moving a line still
+    counts as an edit: the reading may only ever say "more".
+
+    A template Jinja cannot compile contributes its bytes: rendering it reports the
+    error with its file and line."""
+
+    def __init__(self, env: jinja2.Environment, memo: Path, reuse: bool = True) -> None:
+        self.env = env
+        self.memo = memo
+        self.known: dict[str, str] = _read_forms(memo) if reuse else {}
+        self.used: dict[str, str] = {}
+
+    def of(self, name: str, source: bytes) -> bytes | str:
+        key = digest(engine_digest(), name, source)
+        form = self.known.get(key)
+        if form is None:
+            import jinja2  # a template edit or a clean build; nothing else generates code
+
+            try:
+                code = self.env.compile(source.decode("utf-8"), name, raw=True)
+            except (jinja2.TemplateError, UnicodeDecodeError):
+                return source
+            form = digest(code)
+        self.used[key] = form
+        return form
+
+    def save(self) -> None:
+        """Keep the forms of today's templates (a cache: a failed write costs time)."""
+        if self.used == self.known:
+            return
+        with contextlib.suppress(OSError):
+            self.memo.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".forms-", dir=self.memo.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"version": FORMS_VERSION, "forms": self.used}, handle,
+                          sort_keys=True)
+            os.replace(tmp, self.memo)
+
+
+def _read_forms(memo: Path) -> dict[str, str]:
+    try:
+        data = json.loads(memo.read_bytes())
+        forms = data["forms"] if data.get("version") == FORMS_VERSION else {}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return {}
+    if not isinstance(forms, dict):
+        return {}
+    return {k: v for k, v in forms.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def make_salts(shown_everywhere: object, templates: Path, everywhere: Iterable[str],
+               forms: CompiledForms | None = None) -> Salts:
     """The build's salts (see the module docstring). Made from the values templates
     receive, so there is no second list of settings to keep in step (changing
-    ``home_items`` still re-renders only the home page: it is in that page's record)."""
+    ``home_items`` still re-renders only the home page: it is in that page's record).
+    Without ``forms`` a template contributes its bytes (any edit counts)."""
     base = digest(repr(shown_everywhere), engine_digest())
     sources = template_sources(templates)
+    shaped = {name: forms.of(name, data) if forms is not None else data
+              for name, data in sources.items()}
+    if forms is not None:
+        forms.save()
     pages = {}
     for template, names in closures(sources, everywhere).items():
         parts: list[bytes | str] = [base]
         for name in names:
-            parts += [name, sources.get(name, b"\0missing")]
+            parts += [name, shaped.get(name, b"\0missing")]
         pages[template] = digest(*parts)
     return Salts(base, pages)
