@@ -466,6 +466,32 @@ def test_a_config_setting(bench: Bench, setting: str) -> None:
     bench.check(CONFIG_EDITS[setting])
 
 
+def test_a_whole_build_keeps_the_paper_outputs_a_setting_does_not_reach(
+        digest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """home_items reaches the home page only: the whole build it takes fingerprints
+    the papers' pages and .bib files from the last build's (plan.kept_paper_outputs)
+    instead of making their jobs; a paper page deleted by hand is made again."""
+    from site_builder.render.bibtex import BibJob
+    from site_builder.render.pages import Renderer
+
+    build(digest)
+    made: list[str] = []  # paper pages made (slugs), .bib files fingerprinted (paths)
+    paper, material = Renderer.paper, BibJob.fingerprint_material
+    monkeypatch.setattr(Renderer, "paper", lambda self, e: made.append(e.slug) or paper(self, e))
+    monkeypatch.setattr(BibJob, "fingerprint_material",
+                        lambda self: made.append(self.path) or material(self))
+    CONFIG_EDITS["site.home_items"](digest)
+    page = next((digest / "_site/papers").glob("*/index.html"))
+    page.unlink()
+    result = build(digest)
+    papers = [m for m in made if "/" not in m]
+    bibs = [m for m in made if m.endswith(".bib")]
+    assert_same_site(digest, incremental=result)
+    assert papers == [page.parent.name]  # the deleted page, no other
+    assert bibs and all(b.startswith("themes/") for b in bibs)  # the themes' only
+    assert result.stats.rendered == 2  # the home page and the deleted paper page
+
+
 def test_every_site_setting_is_covered() -> None:
     """A new key of ``site:`` needs its case above (search has its own test)."""
     covered = {k.removeprefix("site.") for k in CONFIG_EDITS if k.startswith("site.")}

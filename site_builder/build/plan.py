@@ -21,7 +21,7 @@ from site_builder.incremental.cache import digest
 from site_builder.incremental.depindex import Dependencies, DepIndex, PaperRecord
 from site_builder.render.bibtex import BibJob, bib_item_key
 from site_builder.render.feeds import FeedJob, feed_item_key
-from site_builder.render.pages import load_pages
+from site_builder.render.pages import PAPER_TEMPLATE, load_pages
 from site_builder.render.sitefiles import pages_files, static_files
 from site_builder.render.templating import render_page
 from site_builder.site import Entry, place_key
@@ -143,10 +143,57 @@ def is_paper_bib(path: str, slugs: Sequence[str]) -> bool:
     return len(slugs) == 1 and path == U.paper_bib_path(slugs[0])
 
 
-def paper_outputs(pages: Iterable[PageJob], bibs: Iterable[BibJob]) -> set[str]:
-    """The outputs of the papers' own jobs: their pages and .bib files."""
-    return ({job.path for job in pages if job.spec is not None and job.spec[0] == "paper"}
-            | {job.path for job in bibs if is_paper_bib(job.path, job.slugs)})
+def paper_outputs(entries: Iterable[Entry]) -> set[str]:
+    """The papers' own outputs: their pages and .bib files."""
+    found: set[str] = set()
+    for entry in entries:
+        found.add(U.output_path(U.paper_path(entry.slug)))
+        found.add(U.paper_bib_path(entry.slug))
+    return found
+
+
+def paper_salts(salts: Salts) -> tuple[str, str]:
+    """The salts of a paper's own page and of its .bib file (plan())."""
+    return salts.of(PAPER_TEMPLATE), salts.base
+
+
+def kept_paper_outputs(previous: DepIndex | None, salts: Salts, related_name: str,
+                       related: dict[str, list[str]], records: dict[str, PaperRecord],
+                       record: OutputRecord) -> dict[str, str]:
+    """The papers' own outputs whose fingerprints are those recorded, and which are
+    intact on disk: by path, the fingerprint. A whole build plans no job for them.
+
+    A paper page's fingerprint is a function of its template's salt, its entry's key
+    and its related papers' cards; its .bib file's of the base salt and the entry's
+    key. When the last build had the same salts and the same related map, a paper
+    whose record this build took over from it (paper_records: same key, same engine)
+    and whose related papers' records it took over too has the same fingerprints.
+    So a config or template edit of 5,000 papers no longer makes and digests 10,000
+    jobs to find them unchanged; any other change makes them as before.
+    """
+    if (previous is None or previous.related != related_name
+            or previous.paper_salts != paper_salts(salts)):
+        return {}
+    last = previous.papers
+
+    def kept(slug: str) -> bool:
+        rec = records.get(slug)
+        return rec is not None and last.get(slug) is rec
+
+    found: dict[str, str] = {}
+    outputs = record.outputs
+    for slug in records:
+        if not kept(slug):
+            continue
+        bib = U.paper_bib_path(slug)
+        paths = [bib]
+        if all(kept(r) for r in related.get(slug, ())):
+            paths.append(U.output_path(U.paper_path(slug)))
+        for path in paths:
+            rec = outputs.get(path)
+            if rec is not None and record.is_current(path, str(rec[0])):
+                found[path] = str(rec[0])
+    return found
 
 
 # -- the dependency index ----------------------------------------------------------

@@ -35,6 +35,7 @@ from site_builder.build.plan import (
     dependencies,
     is_paper_bib,
     paper_record,
+    paper_salts,
     plan,
     rendered_count,
     renderer_of,
@@ -187,6 +188,7 @@ def scoped_rebuild(config_path: Path, out: Path, base_url: str | None,
     search = stage_search(config.site.search, record, fingerprints, index_search, result)
     record.commit(staged, fingerprints, stamp, record.warnings, result.stats, rest, search)
     index.stamp, index.files = stamp, files
+    index.paper_salts = paper_salts(salts)
     index.papers.update(records)
     if related_name:  # a text changed: the related map has a new cache file (the old
         index.related = related_name  # one is gone), even when no list moved

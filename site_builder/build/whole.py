@@ -13,6 +13,7 @@ moved into the output folder until every job has rendered.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 
 from site_builder import urls as U
@@ -27,8 +28,10 @@ from site_builder.build.entries import (
 from site_builder.build.parallel import fork_map
 from site_builder.build.plan import (
     dependencies,
+    kept_paper_outputs,
     paper_outputs,
     paper_records,
+    paper_salts,
     plan,
     rendered_count,
     renderer_of,
@@ -89,13 +92,22 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     renderer = Renderer(site, links, env, related_of, markdown)
     feeds = FeedWriter(site, links, markdown)
     bibs = BibWriter(site, links)
-    page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root)
-    bib_jobs = list(bibs.jobs())
-
     salts = make_salts(renderer.shared_record(), config.root / "templates",
                        renderer.everywhere,
                        CompiledForms(env, cache_dir / "template-forms.json", reuse=not clean))
-    fingerprints: dict[str, str] = {}
+    # The last index, read before the commit replaces what it goes with: its records
+    # are kept for entries whose key did not change (plan.paper_records), and with
+    # them the fingerprints of the papers' own outputs (plan.kept_paper_outputs).
+    engine = engine_digest()
+    previous = None if clean else read_index(out, record.stamp)
+    records = paper_records(site.entries, previous, engine)
+    related_name = related_file(site.entries)
+    # (Slugs name files, so they are unique; were two alike, neither would be kept and
+    # planning would refuse the clash.)
+    fingerprints = kept_paper_outputs(previous, salts, related_name, related, records,
+                                      record) if len(records) == len(site.entries) else {}
+    page_jobs, feed_jobs = make_jobs(site, renderer, feeds, config.root, fingerprints)
+    bib_jobs = [job for job in bibs.jobs() if job.path not in fingerprints]
     tasks = plan(salts, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
     clock.lap("plan")
     if any(isinstance(task, PageJob) for task in tasks):  # compiled once here, not once
@@ -110,21 +122,17 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     # Indexed before anything moves: a failing indexer leaves the previous site whole.
     search = stage_search(config.site.search, record, fingerprints, index_search, result)
     clock.lap("search")
-    # The last index, read before the commit replaces what it goes with: its records
-    # are kept for entries whose key did not change (plan.paper_records).
-    engine = engine_digest()
-    records = paper_records(site.entries, None if clean else read_index(out, record.stamp),
-                            engine)
     record.commit(staged, fingerprints, stamp, result.warnings, result.stats,
                   rest, search)
-    index = DepIndex(stamp, related_file(site.entries), {
+    index = DepIndex(stamp, related_name, {
         name: file_entry(stat, known[name[:-3]].key)
         for name, stat in paper_stats.items() if name.endswith(".md") and name[:-3] in known})
     index.papers = {p.slug: None for p in papers if p.hidden}
     index.papers.update(records)
     index.engine = engine
     index.deps_id = stamp
-    index.site_outputs = set(fingerprints) - paper_outputs(page_jobs, bib_jobs)
+    index.site_outputs = set(fingerprints) - paper_outputs(site.entries)
+    index.paper_salts = paper_salts(salts)
     index.model_decides = not all(decided_by_pins(p, config) for p in papers if not p.hidden)
     write_index(out, index, dependencies(page_jobs, feed_jobs, bib_jobs))
     clock.lap("write")
@@ -134,6 +142,9 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     result.tally(fingerprints)
 
 
-def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path
-              ) -> tuple[list[PageJob], list[FeedJob]]:
-    return [*renderer.papers(), *site_pages(site, renderer, root)], list(feeds.jobs())
+def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path,
+              kept: Container[str] = ()) -> tuple[list[PageJob], list[FeedJob]]:
+    """Every page and feed job, but the paper pages whose paths are in ``kept``."""
+    papers = [renderer.paper(e) for e in site.entries
+              if U.output_path(U.paper_path(e.slug)) not in kept]
+    return [*papers, *site_pages(site, renderer, root)], list(feeds.jobs())

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from site_builder.incremental.cache import RACY_NS
 from site_builder.incremental.sealed import seal, unseal
 
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 KINDS = ("card", "feed", "bib")
 """The ways an output other than a paper's own page reads a paper (PaperRecord's)."""
 
@@ -112,6 +112,10 @@ class DepIndex:
     site_outputs: set[str] = field(default_factory=set)
     """Every output but the papers' own pages and .bib files: listings, feeds, theme
     .bib files, the sitemap, static files. An edit that moves a paper plans them all."""
+    paper_salts: tuple[str, str] = ("", "")
+    """The salts the papers' own outputs were fingerprinted with (their page template's,
+    and the base one their .bib files take): with the records, what says a whole build
+    that their fingerprints are as recorded (plan.kept_paper_outputs)."""
 
 
 def file_entry(stat: tuple[int, int], key: str) -> FileEntry:

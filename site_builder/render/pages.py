@@ -74,6 +74,10 @@ def load_pages(pages_dir: Path, markdown: Callable[[str], str] = render_markdown
 DISCUSSED_DESCRIPTION = "Papers with the most comments on their Daily Papers listing."
 
 
+PAPER_TEMPLATE = "paper.html"
+"""The template of every paper's own page."""
+
+
 class Renderer:
     def __init__(self, site: Site, links: U.Urls, env: jinja2.Environment,
                  related: Callable[[Entry], list[Entry]],
@@ -267,10 +271,6 @@ class Renderer:
                                           page=self.page_meta(path, title, title + ".",
                                                               "archive"))
 
-    def papers(self) -> Iterator[PageJob]:
-        for entry in self.site.entries:
-            yield self.paper(entry)
-
     def paper(self, entry: Entry) -> PageJob:
         path = U.paper_path(entry.slug)
         related = self.related(entry)
@@ -284,7 +284,7 @@ class Renderer:
                                                           alternates=[bib])}
 
         key = "\0".join([entry.key, *(r.card_key for r in related)])
-        return PageJob(U.output_path(path), "paper.html", make_context=make_context, key=key,
+        return PageJob(U.output_path(path), PAPER_TEMPLATE, make_context=make_context, key=key,
                        spec=("paper", entry.slug), reads=tuple(r.slug for r in related))
 
     def again(self, spec: tuple[Any, ...], by_slug: dict[str, Entry]) -> PageJob:
