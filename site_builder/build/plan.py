@@ -175,19 +175,14 @@ def kept_paper_outputs(previous: DepIndex | None, salts: Salts, related_name: st
             or previous.paper_salts != paper_salts(salts)):
         return {}
     last = previous.papers
-
-    def kept(slug: str) -> bool:
-        rec = records.get(slug)
-        return rec is not None and last.get(slug) is rec
-
+    kept = {slug for slug, rec in records.items() if last.get(slug) is rec}
     found: dict[str, str] = {}
     outputs = record.outputs
     for slug in records:
-        if not kept(slug):
+        if slug not in kept:
             continue
-        bib = U.paper_bib_path(slug)
-        paths = [bib]
-        if all(kept(r) for r in related.get(slug, ())):
+        paths = [U.paper_bib_path(slug)]
+        if kept.issuperset(related.get(slug, ())):
             paths.append(U.output_path(U.paper_path(slug)))
         for path in paths:
             rec = outputs.get(path)
