@@ -318,6 +318,45 @@ def test_damaged_build_state(digest: Path, damage: str) -> None:
     assert_same_site(digest, incremental=build(digest))
 
 
+def _edited_in_place(root: Path) -> None:
+    """Same size, new bytes: only the mtime tells."""
+    page = next((root / "_site/papers").glob("*/index.html"))
+    data = page.read_bytes()
+    page.write_bytes(data[:-2] + b"X\n")
+
+
+HAND_EDITS: dict[str, Edit] = {
+    "a paper page deleted": lambda root: next((root / "_site/papers").glob("*/index.html")
+                                              ).unlink(),
+    "a paper page edited in place": _edited_in_place,
+    "a .bib file deleted": lambda root: next((root / "_site/papers").glob("*/*.bib")).unlink(),
+}
+THEN: dict[str, Edit] = {"nothing": lambda root: None, "a note edit": PAPER_EDITS["note"],
+                         "a config edit": config("home_items: 4", "home_items: 1")}
+
+
+@pytest.mark.parametrize("then", sorted(THEN))
+@pytest.mark.parametrize("hand", sorted(HAND_EDITS))
+def test_outputs_changed_by_hand_checked_by_a_forked_child(
+        digest: Path, monkeypatch: pytest.MonkeyPatch, hand: str, then: str) -> None:
+    """The outputs' stats made in a child forked as the build starts (forced here: the
+    digest is far below the size that forks): an output deleted or edited by hand is
+    made again, whichever build follows (a no-op, a scoped and a whole one)."""
+    from site_builder.incremental import intact
+
+    build(digest)
+    monkeypatch.setattr(intact, "FORK_MIN_OUTPUTS", 0)
+    forks: list[int] = []
+    fork = intact.IntactCheck._fork
+    monkeypatch.setattr(intact.IntactCheck, "_fork",
+                        lambda self: forks.append(1) or fork(self))
+    HAND_EDITS[hand](digest)
+    THEN[then](digest)
+    result = build(digest)
+    assert forks and not result.noop
+    assert_same_site(digest, incremental=result)
+
+
 @pytest.mark.parametrize("damage", ["unreadable", "from another build"])
 def test_damaged_dependencies(digest: Path, damage: str) -> None:
     """An edit that reaches other pages (an author count: every card showing the paper)

@@ -56,6 +56,17 @@ def _build(config_path: Path, out: Path, base_url: str | None, clean: bool,
     # The record lives beside the output folder (like its staging folder), so it goes
     # wherever the output goes and never piles up in the project.
     record = OutputRecord(out, out.parent / f".{out.name}.build-record.json", clean)
+    record.start_check()  # the outputs' stats, made while the inputs are stamped
+    try:
+        return _build_recorded(config_path, out, base_url, clean, workers, index_search,
+                               record, started)
+    finally:
+        record.stop_check()
+
+
+def _build_recorded(config_path: Path, out: Path, base_url: str | None, clean: bool,
+                    workers: int | None, index_search: bool, record: OutputRecord,
+                    started: float) -> BuildResult:
     paper_stats: dict[str, tuple[int, int]] = {}
     rest: list[str] = []  # the stamp of every input but the entry files
     stamp = input_stamp(config_path, base_url, out, paper_stats, rest)

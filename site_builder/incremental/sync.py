@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.errors import BuildError
+from site_builder.incremental.intact import IntactCheck
 from site_builder.models import OutputFile
 
 MARKER = ".site-builder"  # marks a folder as ours, so we never clean someone else's
@@ -62,6 +63,8 @@ class OutputRecord:
         self._current: set[str] = set()
         self._made: set[str] = set()  # staging folders already created
         self._loaded = False
+        self._check: IntactCheck | None = None
+        self._intact: set[str] | None = None
         if out.exists() and not out.is_dir():
             raise BuildError(str(out), None, "the output folder is a file: remove it or "
                              "choose another --out")
@@ -118,10 +121,29 @@ class OutputRecord:
         """How many outputs the record holds."""
         return len(self._paths) if self._outputs is None else len(self._outputs)
 
+    def start_check(self) -> None:
+        """Start stat'ing the recorded outputs (incremental/intact.py): on the other
+        core when it pays. End with ``stop_check``."""
+        if self._paths and self._check is None:
+            self._check = IntactCheck(str(self.out), self._paths, self._sizes, self._mtimes)
+
+    def stop_check(self) -> None:
+        if self._check is not None:
+            self._check.close()
+
+    def _intact_paths(self) -> set[str] | None:
+        """The recorded outputs on disk as recorded, if the check was started."""
+        if self._intact is None and self._check is not None:
+            self._intact = {rel for rel, ok in zip(self._paths, self._check.result(),
+                                                   strict=True) if ok}
+        return self._intact
+
     def outputs_intact(self) -> bool:
         """Every recorded output is still on disk exactly as the last build left it."""
         if not self._paths:
             return False
+        if self._check is not None:
+            return 0 not in self._check.result()
         # One stat per output on every rebuild, no-op included: kept to the syscall.
         stat, base = os.stat, os.path.join(self.out, "")
         try:
@@ -135,7 +157,10 @@ class OutputRecord:
 
     def is_current(self, rel: str, fingerprint: str) -> bool:
         rec = self.outputs.get(rel)
-        if rec is None or rec[0] != fingerprint or self._stat(rel) != rec[1:]:
+        if rec is None or rec[0] != fingerprint:
+            return False
+        intact = self._intact_paths()
+        if (rel not in intact) if intact is not None else self._stat(rel) != rec[1:]:
             return False
         self._current.add(rel)  # untouched by this build: its recorded stat stays valid
         return True
