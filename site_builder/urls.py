@@ -67,6 +67,13 @@ def section_path(name: str, page: int = 1) -> str:
     return f"{name}/" + (f"page/{page}/" if page > 1 else "")
 
 
+def paper_output(slug: str) -> str:
+    """``output_path(paper_path(slug))`` without its checks, which a slug passes by
+    construction (content.SLUG_NAME: one path segment, never "." or ".."): a whole
+    build asks for it 60,000 times at 20,000 papers (tested equal)."""
+    return f"papers/{slug}/index.html"
+
+
 def paper_bib_path(slug: str) -> str:
     """A paper's BibTeX file, named after it (a download keeps a telling name)."""
     return f"papers/{slug}/{slug}.bib"

@@ -147,7 +147,7 @@ def paper_outputs(entries: Iterable[Entry]) -> set[str]:
     """The papers' own outputs: their pages and .bib files."""
     found: set[str] = set()
     for entry in entries:
-        found.add(U.output_path(U.paper_path(entry.slug)))
+        found.add(U.paper_output(entry.slug))
         found.add(U.paper_bib_path(entry.slug))
     return found
 
@@ -176,19 +176,13 @@ def kept_paper_outputs(previous: DepIndex | None, salts: Salts, related_name: st
         return {}
     last = previous.papers
     kept = {slug for slug, rec in records.items() if last.get(slug) is rec}
-    found: dict[str, str] = {}
-    outputs = record.outputs
+    wanted: list[str] = []
     for slug in records:
-        if slug not in kept:
-            continue
-        paths = [U.paper_bib_path(slug)]
-        if kept.issuperset(related.get(slug, ())):
-            paths.append(U.output_path(U.paper_path(slug)))
-        for path in paths:
-            rec = outputs.get(path)
-            if rec is not None and record.is_current(path, str(rec[0])):
-                found[path] = str(rec[0])
-    return found
+        if slug in kept:
+            wanted.append(U.paper_bib_path(slug))
+            if kept.issuperset(related.get(slug, ())):
+                wanted.append(U.paper_output(slug))
+    return record.as_recorded(wanted)
 
 
 # -- the dependency index ----------------------------------------------------------

@@ -264,7 +264,7 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
                 return None  # the model learns from a pinned paper's text
             texts[entry.slug] = (new.text, related_text(entry))
         records[entry.slug] = new
-        own = U.output_path(U.paper_path(entry.slug))
+        own = U.paper_output(entry.slug)
         reached[own] = ("paper", entry.slug)
         kinds = [kind for kind in KINDS if getattr(old, kind) != getattr(new, kind)]
         if not kinds:
@@ -279,7 +279,7 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
                 if showing is None:
                     showing = _showing(related)
                 for reader in showing.get(entry.slug, ()):
-                    reached[U.output_path(U.paper_path(reader))] = ("paper", reader)
+                    reached[U.paper_output(reader)] = ("paper", reader)
             elif kind == "bib":
                 own_bib = U.paper_bib_path(entry.slug)
                 reached[own_bib] = ("bib", own_bib, (entry.slug,))
@@ -296,7 +296,7 @@ def _reach(out: Path, config: Config, cache: BuildCache, index: DepIndex,
             return None
         new_related, moved, related_name = updated
         for slug in moved:  # its page lists other papers now
-            reached[U.output_path(U.paper_path(slug))] = ("paper", slug)
+            reached[U.paper_output(slug)] = ("paper", slug)
         related = new_related
     if relist:  # the listings are planned whole: keep the papers' own outputs
         reached = {output: spec for output, spec in reached.items() if spec[0] == "paper"

@@ -146,5 +146,5 @@ def make_jobs(site: Site, renderer: Renderer, feeds: FeedWriter, root: Path,
               kept: Container[str] = ()) -> tuple[list[PageJob], list[FeedJob]]:
     """Every page and feed job, but the paper pages whose paths are in ``kept``."""
     papers = [renderer.paper(e) for e in site.entries
-              if U.output_path(U.paper_path(e.slug)) not in kept]
+              if U.paper_output(e.slug) not in kept]
     return [*papers, *site_pages(site, renderer, root)], list(feeds.jobs())

@@ -284,8 +284,9 @@ class Renderer:
                                                           alternates=[bib])}
 
         key = "\0".join([entry.key, *(r.card_key for r in related)])
-        return PageJob(U.output_path(path), PAPER_TEMPLATE, make_context=make_context, key=key,
-                       spec=("paper", entry.slug), reads=tuple(r.slug for r in related))
+        return PageJob(U.paper_output(entry.slug), PAPER_TEMPLATE, make_context=make_context,
+                       key=key, spec=("paper", entry.slug),
+                       reads=tuple(r.slug for r in related))
 
     def again(self, spec: tuple[Any, ...], by_slug: dict[str, Entry]) -> PageJob:
         """The job a spec (PageJob.spec) describes, made with the entries it names."""
