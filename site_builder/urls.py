@@ -8,6 +8,7 @@ serves it) and absolute URLs for canonical links, feeds and the sitemap.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from urllib.parse import quote, urlsplit
@@ -31,11 +32,18 @@ class Urls:
         return self.base_url + _quote_path(path)
 
 
+_SAFE = "/#?=&.-_~"
+"""What a path keeps as it is besides ASCII letters and digits (quote always does)."""
+_UNQUOTED = re.compile(r"[A-Za-z0-9/#?=&._~-]*")
+
+
 @lru_cache(maxsize=65536)
 def _quote_path(path: str) -> str:
     # Pure and called tens of thousands of times per build (every card, chip and page
-    # link), so memoised.
-    return quote(path.lstrip("/"), safe="/#?=&.-_~")
+    # link), so memoised; and most paths need no quoting at all, which a regex says
+    # in a tenth of quote's time (tested equal).
+    path = path.lstrip("/")
+    return path if _UNQUOTED.fullmatch(path) else quote(path, safe=_SAFE)
 
 
 def output_path(page_path: str) -> str:
