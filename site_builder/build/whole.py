@@ -25,7 +25,7 @@ from site_builder.build.entries import (
     rules_key,
     theme_model,
 )
-from site_builder.build.parallel import fork_map
+from site_builder.build.parallel import fork_map, worker_count
 from site_builder.build.plan import (
     dependencies,
     kept_paper_outputs,
@@ -110,8 +110,11 @@ def build_whole(config_path: Path, out: Path, base_url: str | None, clean: bool,
     bib_jobs = [job for job in bibs.jobs() if job.path not in fingerprints]
     tasks = plan(salts, record, fingerprints, page_jobs, feed_jobs, bib_jobs)
     clock.lap("plan")
-    if any(isinstance(task, PageJob) for task in tasks):  # compiled once here, not once
-        compile_templates(env)                            # in every render worker
+    # Templates are compiled here before forking, not once in every render worker; in
+    # this process they load as pages ask for them (a config edit renders one page).
+    if worker_count(len(tasks), workers) > 1 and \
+            any(isinstance(task, PageJob) for task in tasks):
+        compile_templates(env)
     staged = fork_map(renderer_of(tasks, env, feeds, bibs, record), len(tasks), workers)
     clock.lap("render")
     staged += stage_extras(site, links, feeds, config.root, fingerprints, record)[1]

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from site_builder.errors import Diagnostic
+from site_builder.incremental.engine import RACY_NS as RACY_NS
 from site_builder.incremental.engine import digest as digest
 from site_builder.incremental.engine import engine_digest
 from site_builder.incremental.sealed import seal, unseal
@@ -47,9 +48,6 @@ META_KINDS = ("classes", "html", "stats")
 """What each meta shard holds, keys of its shard only (see _shard_of)."""
 FileStat = tuple[int, int, str]
 """A file's size and mtime (ns) when it was read, and the key of what it held."""
-# A file modified this recently may change again within its mtime's resolution with
-# the same size (git's "racily clean" case): its stat is not trusted next time.
-RACY_NS = 2_000_000_000
 
 
 class ParsedFile(NamedTuple):

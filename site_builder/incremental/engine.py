@@ -17,14 +17,24 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import json
 import os
 import re
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from site_builder.incremental.sealed import key_path
+
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 """site_builder/: all of it counts, wherever a module lives."""
+# A file modified this recently may change again within its mtime's resolution with
+# the same size (git's "racily clean" case): its stat is not trusted next time.
+RACY_NS = 2_000_000_000
+MEMO_ENTRIES = 8
+"""Engine digests remembered by stamp (engine_digest): a few versions of the code."""
 
 # Distributions whose behaviour reaches an output's bytes or a cached value: templating
 # and escaping, Markdown and linkify, YAML, feeds (feedgen serialises with lxml), the
@@ -150,7 +160,48 @@ def engine_digest() -> str:
 
 @functools.lru_cache(maxsize=2)
 def _engine_digest(stamp: tuple[str, ...]) -> str:
+    """The digest for ``stamp``: remembered across processes in the user's cache folder
+    (beside the seal key, outside any project), by a digest of the stamp, the trust a
+    no-op build already gives it; reading and hashing the package took 8 ms of every
+    build that was not a no-op. Remembered only when every file is older than
+    RACY_NS, so an edit that keeps a file's size and mtime cannot hide."""
+    key = digest(*stamp)
+    memo_path = _memo_path()
+    memo = _read_memo(memo_path)
+    if key in memo:
+        return memo[key]
     parts: list[bytes | str] = list(library_versions())
+    settled = True
+    horizon = time.time_ns() - RACY_NS
     for path in _engine_files():
+        settled = settled and path.stat().st_mtime_ns < horizon
         parts += [path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()]
-    return digest(*parts)
+    value = digest(*parts)
+    if settled:
+        memo.pop(key, None)
+        memo[key] = value
+        _write_memo(memo_path, dict(list(memo.items())[-MEMO_ENTRIES:]))
+    return value
+
+
+def _memo_path() -> Path:
+    return key_path().parent / "engine-digests.json"
+
+
+def _read_memo(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _write_memo(path: Path, memo: dict[str, str]) -> None:
+    with contextlib.suppress(OSError):  # a memo only ever saves time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".engine-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(memo, handle)
+        os.replace(tmp, path)
