@@ -7,13 +7,16 @@ import datetime as dt
 import time
 from pathlib import Path
 
+import pytest
+
 from site_builder.errors import Diagnostic
+from site_builder.incremental import cache as cache_module
 from site_builder.incremental.cache import (
-    META_SHARDS,
-    PAPER_SHARDS,
+    MAX_SHARDS,
     BuildCache,
     ParsedFile,
     digest,
+    shard_count,
 )
 from site_builder.models import Classification, Paper, SourceRef
 
@@ -70,21 +73,28 @@ def test_only_what_the_build_used_is_kept_and_recent_stats_are_not_trusted(
     assert set(loaded.stats) == {"settled.md"}  # modified < 2 s ago: read it again
 
 
+@pytest.fixture
+def small_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four papers a shard, so a few hundred keys fill every one of MAX_SHARDS."""
+    monkeypatch.setattr(cache_module, "PAPERS_PER_SHARD", 4)
+
+
 def test_an_unreadable_cache_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     path.write_bytes(b"not a pickle")
     assert BuildCache.load(path).papers == {}
 
 
+@pytest.mark.usefixtures("small_shards")
 def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_papers(
         tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
-    keys = [digest(str(n)) for n in range(4 * PAPER_SHARDS)]
+    keys = [digest(str(n)) for n in range(4 * MAX_SHARDS)]
     cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(), set())
     shards = sorted(tmp_path.glob("entries-papers-*.pickle"))
-    assert len(shards) == PAPER_SHARDS
+    assert len(shards) == MAX_SHARDS
     before = {p: p.stat().st_mtime_ns for p in shards}
     time.sleep(0.01)
 
@@ -103,22 +113,23 @@ def test_a_one_paper_change_rewrites_one_shard_and_a_lost_shard_costs_only_its_p
     assert partial and set(partial) < (set(keys) - {keys[0]}) | {edited}
 
 
+@pytest.mark.usefixtures("small_shards")
 def test_papers_spread_over_every_shard(tmp_path: Path) -> None:
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
-    keys = [digest(str(n)) for n in range(100 * PAPER_SHARDS)]
+    keys = [digest(str(n)) for n in range(100 * MAX_SHARDS)]
     cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(), set())
     counts = []
     for shard in sorted(tmp_path.glob("entries-papers-*.pickle")):
-        alone = BuildCache(path=path, unloaded=set())
-        alone.shard_keys = [None] * PAPER_SHARDS
+        alone = BuildCache(path=path, unloaded=set(), shards=MAX_SHARDS)
         alone._load_shard(int(shard.stem.rsplit("-", 1)[1], 16))
         counts.append(len(alone.papers))
     # 100 a shard on average: none empty, none holding two shards' share
-    assert len(counts) == PAPER_SHARDS and min(counts) > 50 and max(counts) < 150, counts
+    assert len(counts) == MAX_SHARDS and min(counts) > 50 and max(counts) < 150, counts
 
 
+@pytest.mark.usefixtures("small_shards")
 def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
         tmp_path: Path) -> None:
     """Stats, classifications and Markdown sit in meta shards read on first use: one
@@ -126,7 +137,7 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     loads back as it was."""
     path = tmp_path / "entries.pickle"
     cache = BuildCache(dirty=True)
-    keys = [digest(str(n)) for n in range(4 * PAPER_SHARDS)]
+    keys = [digest(str(n)) for n in range(4 * MAX_SHARDS)]
     settled = time.time_ns() - 10**10
     cache.classes = {k: Classification((f"theme-{k[:4]}",), (), ()) for k in keys}
     cache.html = {k: f"<p>{k}</p>\n" for k in keys}
@@ -134,12 +145,12 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in keys}
     cache.save(path, set(keys), set(keys), set(keys))
     metas = sorted(tmp_path.glob("entries-meta-*.pickle"))
-    assert len(metas) == META_SHARDS
+    assert len(metas) == MAX_SHARDS
 
     lazy = BuildCache.load(path, shards=False)
-    assert len(lazy.meta_unloaded) == META_SHARDS
+    assert len(lazy.meta_unloaded) == MAX_SHARDS
     assert lazy.classes.get(keys[0]) == cache.classes[keys[0]]
-    assert len(lazy.meta_unloaded) == META_SHARDS - 1  # the shard of keys[0] only
+    assert len(lazy.meta_unloaded) == MAX_SHARDS - 1  # the shard of keys[0] only
     assert keys[1] in lazy.html and lazy.stats["paper-2.md"] == cache.stats["paper-2.md"]
 
     before = {p: p.stat().st_mtime_ns for p in metas}
@@ -149,7 +160,7 @@ def test_a_scoped_rebuild_reads_and_rewrites_only_the_meta_shards_it_touches(
     lazy.dirty = True
     lazy.save(path, None, None, None)
     changed = [p for p in metas if p.stat().st_mtime_ns != before[p]]
-    assert changed == [tmp_path / f"entries-meta-{int(added[:2], 16) % META_SHARDS:02x}.pickle"]
+    assert changed == [tmp_path / f"entries-meta-{int(added[:2], 16) % MAX_SHARDS:02x}.pickle"]
 
     whole = BuildCache.load(path)
     assert whole.classes == cache.classes and whole.stats == cache.stats
@@ -169,4 +180,37 @@ def test_shard_files_of_another_layout_are_removed_by_a_whole_save(tmp_path: Pat
     cache.papers = {digest("k"): ParsedFile(a_paper(), (), (), "", "", "", "")}
     cache.save(path, {digest("k")}, set(), set())
     assert not any(old.exists() for old in stale)
-    assert len(list(tmp_path.glob("entries-papers-*.pickle"))) == PAPER_SHARDS
+    assert len(list(tmp_path.glob("entries-papers-*.pickle"))) == shard_count(1) == 1
+
+
+def test_the_layout_follows_the_papers_of_a_whole_build(tmp_path: Path) -> None:
+    """About PAPERS_PER_SHARD papers a shard: a whole build lays the cache out for its
+    papers (files of the old layout go), a scoped one keeps the layout it read."""
+    assert [shard_count(n) for n in (0, 1, 300, 301, 423, 5000, 20000, 10**6)] == \
+        [1, 1, 1, 2, 2, 32, 64, 64]
+    path = tmp_path / "entries.pickle"
+    few = [digest(str(n)) for n in range(423)]
+    cache = BuildCache(dirty=True)
+    cache.papers = {k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in few}
+    cache.html = {k: f"<p>{k}</p>" for k in few}
+    cache.save(path, set(few), set(), set(few))
+    assert len(list(tmp_path.glob("entries-papers-*.pickle"))) == 2
+    assert len(list(tmp_path.glob("entries-meta-*.pickle"))) == 2
+
+    many = [digest(str(n)) for n in range(5000)]
+    grown = BuildCache.load(path)
+    assert grown.shards == 2 and set(grown.papers) == set(few)
+    grown.papers.update({k: ParsedFile(a_paper(), (), (), "", "", "", "") for k in many})
+    grown.dirty = True
+    grown.save(path, set(many), set(), set(few))
+    assert len(list(tmp_path.glob("entries-papers-*.pickle"))) == 32
+    assert len(list(tmp_path.glob("entries-meta-*.pickle"))) == 32
+    again = BuildCache.load(path)
+    assert again.shards == 32 and set(again.papers) == set(many)
+    assert again.html == {k: f"<p>{k}</p>" for k in few}
+
+    scoped = BuildCache.load(path, shards=False)
+    scoped.add(digest("one more"), ParsedFile(a_paper(), (), (), "", "", "", ""))
+    scoped.save(path, None, None, None)
+    after = BuildCache.load(path)
+    assert after.shards == 32 and set(after.papers) == set(many) | {digest("one more")}

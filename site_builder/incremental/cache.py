@@ -5,12 +5,13 @@ computation, looked up by a hash of everything that determines them. A stale or
 unreadable cache is simply ignored (it can only cost time, never correctness), and it
 is saved atomically, so a crash mid-build leaves the previous cache usable.
 
-The parsed entries (abstracts: 10 MB at 5,000 papers) are spread over PAPER_SHARDS
-files by key, and a save rewrites only the shards whose keys changed: a one-paper
-edit rewrites one shard instead of pickling every paper again. The rest (file stats,
-classifications, rendered Markdown) is spread the same way over as many "meta" shard
-files, each read the first time one of its keys is asked for: a scoped rebuild of one
-paper reads and rewrites a few of those, where it read and rewrote all of it
+The parsed entries (abstracts: 10 MB at 5,000 papers) are spread over shard files by
+key (about PAPERS_PER_SHARD papers each, at most MAX_SHARDS files), and a save
+rewrites only the shards whose keys changed: a one-paper edit rewrites one shard
+instead of pickling every paper again. The rest (file stats, classifications,
+rendered Markdown) is spread the same way over as many "meta" shard files, each read
+the first time one of its keys is asked for: a scoped rebuild of one paper reads and
+rewrites a few of those, where it read and rewrote all of it
 (2.3 MB, 47 ms of a 0.30 s note edit at 5,000 papers). The main file keeps what
 every build needs (the versions, the rules and model the classifications used). Keys
 are content digests, so shards and the main file written by different builds agree.
@@ -37,13 +38,25 @@ from site_builder.incremental.engine import engine_digest
 from site_builder.incremental.sealed import seal, unseal
 from site_builder.models import Classification, Paper, SourceRef
 
-CACHE_VERSION = 17
-PAPER_SHARDS = 64
-"""Files the parsed entries are spread over, and as many for the rest. An edit reads
-the shards of the edited papers and of those its page lists as related (their cards
-and classifications): at 16 (2.7 MB each at 20,000 papers) a note edit spent 110 ms
-reading and rewriting parsed entries and 100 ms reading classifications."""
-META_SHARDS = PAPER_SHARDS
+CACHE_VERSION = 18
+MAX_SHARDS = 64
+"""Most files the parsed entries are spread over (and as many for the rest). An edit
+reads the shards of the edited papers and of those its page lists as related (their
+cards and classifications): at 16 (2.7 MB each at 20,000 papers) a note edit spent
+110 ms reading and rewriting parsed entries and 100 ms reading classifications."""
+PAPERS_PER_SHARD = 300
+"""About how many papers a shard holds below MAX_SHARDS: 64 files for 423 papers
+(seven papers each) cost a whole build 20 ms of opening, checking and unpickling."""
+
+
+def shard_count(papers: int) -> int:
+    """The shards for ``papers`` papers: a power of two, so keys spread evenly."""
+    count = 1
+    while count < MAX_SHARDS and count * PAPERS_PER_SHARD < papers:
+        count *= 2
+    return count
+
+
 META_KINDS = ("classes", "html", "stats")
 """What each meta shard holds, keys of its shard only (see _shard_of)."""
 FileStat = tuple[int, int, str]
@@ -83,9 +96,10 @@ class BuildCache:
     # training_key of the theme model its classifications used ("" = rules alone)
     model_key: str = ""
     dirty: bool = False
-    # The paper keys each shard file held when loaded (a shard not loaded: None).
-    shard_keys: list[set[str] | None] = field(
-        default_factory=lambda: [None] * PAPER_SHARDS)
+    shards: int = 1
+    """How many shard files of each kind the cache is spread over (shard_count)."""
+    # The paper keys each shard file held when loaded (a shard not loaded: absent).
+    shard_keys: dict[int, set[str]] = field(default_factory=dict)
 
     path: Path | None = None
     """Where it was loaded from (shards not loaded yet are read from beside it)."""
@@ -106,20 +120,29 @@ class BuildCache:
             if data is None or data.get("version") != CACHE_VERSION \
                     or data.get("engine") != engine:
                 return cls()  # other code or libraries filled it: start empty
+            count = data.get("shards")
+            if count not in {1 << n for n in range(MAX_SHARDS.bit_length())}:
+                return cls()  # not a layout shard_count makes
             cache = cls(checked_rules=data["checked_rules"],
                         model_key=data.get("model_key", ""), path=path, engine=engine,
-                        unloaded=set(range(PAPER_SHARDS)),
-                        meta_unloaded=set(range(META_SHARDS)))
+                        shards=count, unloaded=set(range(count)),
+                        meta_unloaded=set(range(count)))
             if shards:
-                for shard in range(PAPER_SHARDS):
+                for shard in range(count):
                     cache._load_shard(shard)
-                for shard in range(META_SHARDS):
+                for shard in range(count):
                     cache._load_meta(shard)
             else:  # read a meta shard when one of its keys is first asked for
-                cache.classes = _Lazy(_shard_of, cache._load_meta, cache.meta_dirty)
-                cache.html = _Lazy(_shard_of, cache._load_meta, cache.meta_dirty)
-                cache.stats = _Lazy(_name_shard_of, cache._load_meta, cache.meta_dirty)
+                cache.classes = _Lazy(cache._key_shard, cache._load_meta, cache.meta_dirty)
+                cache.html = _Lazy(cache._key_shard, cache._load_meta, cache.meta_dirty)
+                cache.stats = _Lazy(cache._name_shard, cache._load_meta, cache.meta_dirty)
             return cache
+
+    def _key_shard(self, key: str) -> int:
+        return _shard_of(key, self.shards)
+
+    def _name_shard(self, name: str) -> int:
+        return _name_shard_of(name, self.shards)
 
     def _load_meta(self, shard: int) -> None:
         if shard not in self.meta_unloaded:
@@ -150,9 +173,10 @@ class BuildCache:
 
     def parsed(self, key: str) -> ParsedFile | None:
         """The entry parsed under ``key``, reading its shard if it is not loaded yet."""
-        if _shard_of(key) in self.unloaded:
+        shard = _shard_of(key, self.shards)
+        if shard in self.unloaded:
             with paused_gc():
-                self._load_shard(_shard_of(key))
+                self._load_shard(shard)
         return self.papers.get(key)
 
     def add(self, key: str, parsed: ParsedFile) -> None:
@@ -177,34 +201,42 @@ class BuildCache:
         if live_html is None:
             live_html = set(self.html)
         settled = time.time_ns() - RACY_NS
-        shards: list[list[str]] = [[] for _ in range(PAPER_SHARDS)]
+        # A whole build that read every shard lays the cache out for its papers; a
+        # scoped one keeps the layout it read.
+        count = self.shards
+        if not keep_all and not self.unloaded and not self.meta_unloaded:
+            count = shard_count(len(live_papers))
+        if count != self.shards or self.path != path:
+            self.shard_keys = {}  # a new layout: every shard is written
+        self.shards = count
+        shards: list[list[str]] = [[] for _ in range(count)]
         for key in self.papers:
             if key in live_papers:
-                shards[_shard_of(key)].append(key)
+                shards[_shard_of(key, count)].append(key)
         with paused_gc():
             # Shards first: the main file's stats name keys, and a key missing from the
             # shards only means that file is parsed again.
             for shard, keys in enumerate(shards):
                 if shard in self.unloaded and self.path == path:
                     continue  # not read (a scoped rebuild): nothing of it changed
-                if self.shard_keys[shard] != set(keys):
+                if self.shard_keys.get(shard) != set(keys):
                     self._write(_shard_path(path, shard), {
                         "version": CACHE_VERSION, "engine": self.engine,
                         "papers": {k: (_paper_row(self.papers[k][0]), *self.papers[k][1:])
                                    for k in keys}})
                     self.shard_keys[shard] = set(keys)
             metas: list[dict[str, dict[str, Any]]] = [
-                {kind: {} for kind in META_KINDS} for _ in range(META_SHARDS)]
+                {kind: {} for kind in META_KINDS} for _ in range(count)]
             for name, stat in self.stats.items():
                 if (keep_all or stat[2] in live_papers) and stat[1] < settled:
-                    metas[_name_shard_of(name)]["stats"][name] = stat
+                    metas[_name_shard_of(name, count)]["stats"][name] = stat
             for k, v in self.classes.items():
                 if k in live_classes:
-                    metas[_shard_of(k)]["classes"][k] = (
+                    metas[_shard_of(k, count)]["classes"][k] = (
                         v.themes, v.tags, v.theme_scores, v.confidences, v.suggestions)
             for k, html in self.html.items():
                 if k in live_html:
-                    metas[_shard_of(k)]["html"][k] = html
+                    metas[_shard_of(k, count)]["html"][k] = html
             for shard, meta in enumerate(metas):
                 # A scoped rebuild (keep_all) writes the shards it stored in; a whole
                 # build has read them all and keeps only what it used.
@@ -218,10 +250,11 @@ class BuildCache:
             self._write(path, {
                 "version": CACHE_VERSION, "engine": self.engine,
                 "checked_rules": self.checked_rules, "model_key": self.model_key,
+                "shards": count,
             })
         if not keep_all:  # shard files of another layout (an older version) are dead
-            current = {_shard_path(path, n).name for n in range(PAPER_SHARDS)} | \
-                {_meta_path(path, n).name for n in range(META_SHARDS)}
+            current = {_shard_path(path, n).name for n in range(count)} | \
+                {_meta_path(path, n).name for n in range(count)}
             for kind in ("papers", "meta"):
                 for old in path.parent.glob(f"{path.stem}-{kind}-*{path.suffix}"):
                     if old.name not in current:
@@ -239,11 +272,11 @@ class BuildCache:
         os.replace(tmp, path)
 
 
-def _shard_of(key: str) -> int:
+def _shard_of(key: str, shards: int) -> int:
     """Keys (of parsed entries, classifications, Markdown texts) are hex digests: their
     first two digits spread them evenly over the shards of either kind."""
     try:
-        return int(key[:2], 16) % PAPER_SHARDS
+        return int(key[:2], 16) % shards
     except ValueError:
         return 0
 
@@ -252,9 +285,9 @@ def _shard_path(path: Path, shard: int) -> Path:
     return path.with_name(f"{path.stem}-papers-{shard:02x}{path.suffix}")
 
 
-def _name_shard_of(name: str) -> int:
+def _name_shard_of(name: str, shards: int) -> int:
     """A file's stat is kept by its name: spread by a checksum of the name."""
-    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % META_SHARDS
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % shards
 
 
 def _meta_path(path: Path, shard: int) -> Path:
