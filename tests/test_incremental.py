@@ -346,6 +346,7 @@ def test_outputs_changed_by_hand_checked_by_a_forked_child(
 
     build(digest)
     monkeypatch.setattr(intact, "FORK_MIN_OUTPUTS", 0)
+    monkeypatch.setattr(intact, "single_threaded", lambda: True)  # idle test threads
     forks: list[int] = []
     fork = intact.IntactCheck._fork
     monkeypatch.setattr(intact.IntactCheck, "_fork",

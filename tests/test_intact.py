@@ -40,16 +40,24 @@ def test_the_check_says_which_outputs_are_as_recorded(outputs: Outputs) -> None:
     assert check(os.path.join(out, ""), paths, sizes, mtimes) == EXPECTED
 
 
-def test_a_forked_child_gives_the_same_answer(outputs: Outputs,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    out, paths, sizes, mtimes = outputs
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork whatever the size, and whatever threads earlier tests left idle in this
+    process (the child only stats files and writes a pipe)."""
     monkeypatch.setattr(intact, "FORK_MIN_OUTPUTS", 0)
+    monkeypatch.setattr(intact, "single_threaded", lambda: True)
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_forked_child_gives_the_same_answer(outputs: Outputs) -> None:
+    out, paths, sizes, mtimes = outputs
     running = IntactCheck(str(out), paths, sizes, mtimes)
     assert running._pid  # forked
     assert running.result() == EXPECTED
     running.close()
 
 
+@pytest.mark.usefixtures("forking")
 def test_a_child_that_fails_is_answered_here(outputs: Outputs,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     out, paths, sizes, mtimes = outputs
@@ -60,17 +68,14 @@ def test_a_child_that_fails_is_answered_here(outputs: Outputs,
             raise RuntimeError("the child fails")
         return check(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(intact, "FORK_MIN_OUTPUTS", 0)
     monkeypatch.setattr(intact, "check", failing_in_the_child)
     running = IntactCheck(str(out), paths, sizes, mtimes)
     assert running._pid and running.result() == EXPECTED
 
 
-def test_a_child_stopped_before_it_answers_leaves_nothing_behind(
-        outputs: Outputs,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("forking")
+def test_a_child_stopped_before_it_answers_leaves_nothing_behind(outputs: Outputs) -> None:
     out, paths, sizes, mtimes = outputs
-    monkeypatch.setattr(intact, "FORK_MIN_OUTPUTS", 0)
     running = IntactCheck(str(out), paths, sizes, mtimes)
     pid = running._pid
     running.close()

@@ -44,6 +44,11 @@ def check(base: str, paths: Sequence[str], sizes: Sequence[int], mtimes: Sequenc
     return bytes(found)
 
 
+def single_threaded() -> bool:
+    """No other thread runs in this process (forking is safe)."""
+    return threading.active_count() == 1
+
+
 class IntactCheck:
     """``check`` of the record's columns, made in a forked child when it pays."""
 
@@ -53,8 +58,7 @@ class IntactCheck:
         self._result: bytes | None = None
         self._pid = 0
         self._fd = -1
-        if len(paths) >= FORK_MIN_OUTPUTS and hasattr(os, "fork") \
-                and threading.active_count() == 1:
+        if len(paths) >= FORK_MIN_OUTPUTS and hasattr(os, "fork") and single_threaded():
             self._fork()
 
     def _fork(self) -> None:
