@@ -17,8 +17,8 @@ from pathlib import Path
 
 from site_builder.build.result import BuildResult, Stopwatch
 from site_builder.errors import os_error
-from site_builder.incremental.cache import paused_gc
 from site_builder.incremental.engine import one_engine
+from site_builder.incremental.gcpause import paused_gc
 from site_builder.incremental.stamp import input_stamp
 from site_builder.incremental.sync import OutputRecord
 from site_builder.lock import project_lock

@@ -19,14 +19,12 @@ are content digests, so shards and the main file written by different builds agr
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import pickle
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -35,6 +33,7 @@ from site_builder.errors import Diagnostic
 from site_builder.incremental.engine import RACY_NS as RACY_NS
 from site_builder.incremental.engine import digest as digest
 from site_builder.incremental.engine import engine_digest
+from site_builder.incremental.gcpause import paused_gc
 from site_builder.incremental.sealed import seal, unseal
 from site_builder.models import Classification, Paper, SourceRef
 
@@ -338,18 +337,6 @@ def _read(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while building or pickling a large acyclic object
-    graph: the collector kept traversing the half-loaded cache, 0.05 s of loading
-    5,000 papers' entries (the same trick as in many pickle-heavy tools)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # Papers and classifications are stored as plain tuples: unpickling 5,000 dataclass

@@ -13,8 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from site_builder.incremental.cache import digest
-from site_builder.incremental.engine import engine_stamp
+from site_builder.incremental.engine import digest, engine_stamp
 
 
 def _walk(folder: Path, parts: list[str], top: dict[str, tuple[int, int]] | None = None,

@@ -22,10 +22,13 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder.errors import BuildError
 from site_builder.incremental.intact import IntactCheck
-from site_builder.models import OutputFile
+
+if TYPE_CHECKING:
+    from site_builder.models import OutputFile
 
 MARKER = ".site-builder"  # marks a folder as ours, so we never clean someone else's
 RECORD_VERSION = 4
