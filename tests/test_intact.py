@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,27 @@ def test_no_fork_from_a_threaded_process(outputs: Outputs,
     finally:
         stop.set()
         other.join()
+
+
+@pytest.mark.usefixtures("forking")
+def test_asked_early_this_process_and_the_child_meet(outputs: Outputs,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow check here, a quicker one in the child, one output a chunk: the answer is
+    put together from both (this process stats from the last output back)."""
+    out, paths, sizes, mtimes = outputs
+    parent = os.getpid()
+    here: list[int] = []
+
+    def slowly(base: str, part: list[str], *rest: list[int]) -> bytes:
+        if os.getpid() == parent:
+            here.append(len(part))
+            time.sleep(0.05)
+        else:
+            time.sleep(0.01)
+        return check(base, part, *rest)
+
+    monkeypatch.setattr(intact, "CHUNK", 1)
+    monkeypatch.setattr(intact, "check", slowly)
+    running = IntactCheck(str(out), paths, sizes, mtimes)
+    assert running.result() == EXPECTED
+    assert 0 < len(here) < len(paths)  # both sides answered some
