@@ -181,3 +181,24 @@ def test_a_template_jinja_cannot_compile_counts_by_its_bytes(templates: Path,
     before = forms_salts(templates, memo)
     broken.write_text("{% if %}\n{# still broken #}\n", encoding="utf-8")
     assert moved(before, forms_salts(templates, memo)) == {"theme.html", ""}
+
+
+def test_a_planted_memo_cannot_make_an_edit_pass_for_the_old_template(
+        templates: Path, tmp_path: Path) -> None:
+    """An unsealed memo saying the edited theme.html generates the old code is not
+    read: the edit still moves the salt of the pages using it."""
+    import json
+
+    from site_builder.incremental.engine import digest, engine_digest
+
+    memo = tmp_path / "forms.json"
+    theme = templates / "theme.html"
+    old = theme.read_bytes()
+    before = forms_salts(templates, memo)
+    old_form = digest(make_environment(templates).compile(old.decode(), "theme.html", raw=True))
+    at = old.index(b"{% block content %}") + len(b"{% block content %}")
+    edited = old[:at] + b"<!-- edited -->" + old[at:]
+    theme.write_bytes(edited)
+    planted = {digest(engine_digest(), "theme.html", edited): old_form}
+    memo.write_text(json.dumps({"version": S.FORMS_VERSION, "forms": planted}))
+    assert moved(before, forms_salts(templates, memo)) == {"theme.html", ""}

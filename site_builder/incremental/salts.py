@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder.incremental.engine import digest, engine_digest
+from site_builder.incremental.sealed import seal, unseal
 
 if TYPE_CHECKING:
     import jinja2
@@ -117,7 +118,7 @@ def closures(sources: dict[str, bytes], everywhere: Iterable[str]) -> dict[str, 
     return found
 
 
-FORMS_VERSION = 1
+FORMS_VERSION = 2
 
 
 class CompiledForms:
@@ -154,18 +155,23 @@ class CompiledForms:
         """Keep the forms of today's templates (a cache: a failed write costs time)."""
         if self.used == self.known:
             return
+        # Sealed like the other caches: a planted memo could otherwise make an edited
+        # template pass for the one before, and its pages stay as they were.
+        sealed = seal(json.dumps({"version": FORMS_VERSION, "forms": self.used},
+                                 sort_keys=True).encode())
+        if sealed is None:
+            return
         with contextlib.suppress(OSError):
             self.memo.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".forms-", dir=self.memo.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": FORMS_VERSION, "forms": self.used}, handle,
-                          sort_keys=True)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(sealed)
             os.replace(tmp, self.memo)
 
 
 def _read_forms(memo: Path) -> dict[str, str]:
     try:
-        data = json.loads(memo.read_bytes())
+        data = json.loads(unseal(memo.read_bytes()) or b"{}")
         forms = data["forms"] if data.get("version") == FORMS_VERSION else {}
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return {}
