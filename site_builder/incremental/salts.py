@@ -37,13 +37,11 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import jinja2
 
 from site_builder.incremental.engine import digest, engine_digest
 from site_builder.incremental.sealed import seal, unseal
-
-if TYPE_CHECKING:
-    import jinja2
 
 SUFFIXES = (".html", ".xml", ".j2")
 """Files of the templates folder that are templates (README.md is not)."""
@@ -140,9 +138,7 @@ class CompiledForms:
     def of(self, name: str, source: bytes) -> bytes | str:
         key = digest(engine_digest(), name, source)
         form = self.known.get(key)
-        if form is None:
-            import jinja2  # a template edit or a clean build; nothing else generates code
-
+        if form is None:  # a template edit or a clean build: generate its code
             try:
                 code = self.env.compile(source.decode("utf-8"), name, raw=True)
             except (jinja2.TemplateError, UnicodeDecodeError):
