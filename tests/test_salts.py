@@ -10,6 +10,7 @@ import jinja2
 import jinja2.meta
 import pytest
 
+from site_builder.errors import BuildError
 from site_builder.incremental import salts as S
 from site_builder.render.pages import Renderer
 from site_builder.render.templating import make_environment
@@ -173,14 +174,14 @@ def test_a_damaged_memo_is_no_memo(templates: Path, tmp_path: Path, damage: byte
     assert forms_salts(templates, memo) == clean
 
 
-def test_a_template_jinja_cannot_compile_counts_by_its_bytes(templates: Path,
-                                                              tmp_path: Path) -> None:
-    memo = tmp_path / "forms.json"
-    broken = templates / "theme.html"
-    broken.write_text("{% if %}\n", encoding="utf-8")
-    before = forms_salts(templates, memo)
-    broken.write_text("{% if %}\n{# still broken #}\n", encoding="utf-8")
-    assert moved(before, forms_salts(templates, memo)) == {"theme.html", ""}
+@pytest.mark.parametrize("broken", ["partials/unused.html", "theme.html"])
+def test_a_template_jinja_cannot_compile_is_an_error_naming_file_and_line(
+        templates: Path, tmp_path: Path, broken: str) -> None:
+    """Used by a page or by none: a syntax error stops the build with its place."""
+    (templates / broken).write_text("<p>fine</p>\n{% if %}\n", encoding="utf-8")
+    with pytest.raises(BuildError) as raised:
+        forms_salts(templates, tmp_path / "forms.json")
+    assert str(raised.value).startswith(f"templates/{broken}:2:")
 
 
 def test_a_planted_memo_cannot_make_an_edit_pass_for_the_old_template(

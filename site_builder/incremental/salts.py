@@ -40,6 +40,7 @@ from pathlib import Path
 
 import jinja2
 
+from site_builder.errors import BuildError
 from site_builder.incremental.engine import digest, engine_digest
 from site_builder.incremental.sealed import seal, unseal
 
@@ -126,8 +127,9 @@ class CompiledForms:
     the template's line numbers (in messages and debug info), so moving a line still
     counts as an edit: the reading may only ever say "more".
 
-    A template Jinja cannot compile contributes its bytes: rendering it reports the
-    error with its file and line."""
+    A template Jinja cannot compile is a BuildError naming its file and line, whether
+    or not a page renders with it this build (an unused template with a syntax
+    error passed unnoticed while no page that used it rendered)."""
 
     def __init__(self, env: jinja2.Environment, memo: Path, reuse: bool = True) -> None:
         self.env = env
@@ -135,14 +137,17 @@ class CompiledForms:
         self.known: dict[str, str] = _read_forms(memo) if reuse else {}
         self.used: dict[str, str] = {}
 
-    def of(self, name: str, source: bytes) -> bytes | str:
+    def of(self, name: str, source: bytes) -> str:
         key = digest(engine_digest(), name, source)
         form = self.known.get(key)
         if form is None:  # a template edit or a clean build: generate its code
             try:
                 code = self.env.compile(source.decode("utf-8"), name, raw=True)
-            except (jinja2.TemplateError, UnicodeDecodeError):
-                return source
+            except UnicodeDecodeError as exc:
+                raise BuildError(f"templates/{name}", None, "not UTF-8 text") from exc
+            except jinja2.TemplateSyntaxError as exc:
+                raise BuildError(f"templates/{name}", exc.lineno,
+                                 exc.message or str(exc)) from exc
             form = digest(code)
         self.used[key] = form
         return form
